@@ -1,0 +1,3 @@
+from gtoken.cli import main
+
+raise SystemExit(main())

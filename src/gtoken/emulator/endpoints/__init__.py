@@ -1,0 +1,1 @@
+"""The emulator's HTTP routes: Google's OAuth endpoints, identity endpoints, the control API."""

@@ -1,0 +1,97 @@
+"""Fixtures every test shares: a real emulator over loopback HTTP, PostgreSQL, a real browser.
+
+Services a test needs are found or started here. When one cannot be had, its tests are skipped
+with one loud line at the end of the run; with ``GTOKEN_TEST_STRICT=1`` (set by ``.ci/run``) they
+fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gtoken.emulator.client import Emulator
+from tests import services
+
+STRICT = os.environ.get("GTOKEN_TEST_STRICT") == "1"
+_unavailable: dict[str, str] = {}
+
+
+def unavailable(what: str, why: str) -> None:
+    """Skip (or, in strict mode, fail) because ``what`` cannot be had here."""
+    _unavailable[what] = why
+    if STRICT:
+        pytest.fail(f"{what} unavailable and GTOKEN_TEST_STRICT=1: {why}")
+    pytest.skip(f"{what} unavailable: {why}")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for what, why in _unavailable.items():
+        terminalreporter.write_line(
+            f"!!! TESTS SKIPPED: {what} unavailable ({why}); see README, 'Tests'", red=True
+        )
+
+
+@pytest.fixture(scope="session")
+def emulator_process() -> Iterator[str]:
+    """``gtoken emulator --port 0`` as a subprocess, for the whole session; yields its URL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gtoken", "emulator", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("gtoken emulator listening on "):
+        proc.kill()
+        _, err = proc.communicate(timeout=10)
+        pytest.fail(f"the emulator did not start: {line!r} {err}")
+    url = line.split()[-1]
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def emulator(emulator_process: str) -> Iterator[Emulator]:
+    """The session's emulator, emptied before each test."""
+    with Emulator(emulator_process) as emu:
+        emu.reset()
+        yield emu
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL URL: ``GTOKEN_TEST_DATABASE_URL``, else a throwaway server from the machine's
+    binaries, else skipped loudly."""
+    given = os.environ.get("GTOKEN_TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    binaries = services.postgres_binaries()
+    if binaries is None:
+        unavailable("PostgreSQL", "no GTOKEN_TEST_DATABASE_URL and no initdb on this machine")
+    assert binaries is not None
+    with services.throwaway_postgres(binaries, tmp_path_factory.mktemp("pg")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> Path:
+    path = services.chromium()
+    if path is None:
+        unavailable("Chromium", "no chromium on PATH (apt-get install chromium)")
+    assert path is not None
+    return path

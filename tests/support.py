@@ -1,0 +1,92 @@
+"""Helpers for tests that talk to the emulator as an application would."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+
+from gtoken.emulator.client import Emulator
+
+LOOPBACK = "http://127.0.0.1:8765/"
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def authorize(emu: Emulator, client: dict[str, Any], scope: str, **extra: str) -> httpx.Response:
+    """GET the authorization endpoint as a browser would, without following the redirect."""
+    info = next(iter(client.values()))
+    params = {
+        "client_id": info["client_id"],
+        "redirect_uri": extra.pop("redirect_uri", LOOPBACK),
+        "response_type": "code",
+        "scope": scope,
+        **extra,
+    }
+    return httpx.get(f"{emu.url}/o/oauth2/v2/auth", params=params)
+
+
+def redirect_params(response: httpx.Response) -> dict[str, str]:
+    assert response.status_code == 302, response.text
+    return dict(parse_qsl(urlsplit(response.headers["location"]).query))
+
+
+def login(
+    emu: Emulator, client: dict[str, Any], scope: str, *, redirect_uri: str = LOOPBACK, **extra: str
+) -> dict[str, Any]:
+    """The whole code flow with PKCE in auto consent; returns the token response."""
+    verifier, challenge = pkce_pair()
+    response = authorize(
+        emu,
+        client,
+        scope,
+        redirect_uri=redirect_uri,
+        code_challenge=challenge,
+        code_challenge_method="S256",
+        **extra,
+    )
+    code = redirect_params(response)["code"]
+    return exchange(emu, client, code, verifier=verifier, redirect_uri=redirect_uri).json()  # type: ignore[no-any-return]
+
+
+def exchange(
+    emu: Emulator,
+    client: dict[str, Any],
+    code: str,
+    *,
+    verifier: str | None,
+    redirect_uri: str = LOOPBACK,
+) -> httpx.Response:
+    info = next(iter(client.values()))
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": info["client_id"],
+        "client_secret": info["client_secret"],
+        "redirect_uri": redirect_uri,
+    }
+    if verifier is not None:
+        data["code_verifier"] = verifier
+    return httpx.post(info["token_uri"], data=data)
+
+
+def refresh(
+    emu: Emulator, client: dict[str, Any], refresh_token: str, **extra: str
+) -> httpx.Response:
+    info = next(iter(client.values()))
+    data = {
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+        "client_id": info["client_id"],
+        "client_secret": info["client_secret"],
+        **extra,
+    }
+    return httpx.post(info["token_uri"], data=data)

@@ -73,7 +73,7 @@ def emulator(emulator_process: str) -> Iterator[Emulator]:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_url() -> Iterator[str]:
     """A PostgreSQL URL: ``GTOKEN_TEST_DATABASE_URL``, else a throwaway server from the machine's
     binaries, else skipped loudly."""
     given = os.environ.get("GTOKEN_TEST_DATABASE_URL")
@@ -84,7 +84,7 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if binaries is None:
         unavailable("PostgreSQL", "no GTOKEN_TEST_DATABASE_URL and no initdb on this machine")
     assert binaries is not None
-    with services.throwaway_postgres(binaries, tmp_path_factory.mktemp("pg")) as url:
+    with services.throwaway_postgres(binaries) as url:
         yield url
 
 

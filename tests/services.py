@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,8 +45,10 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def throwaway_postgres(bindir: Path, workdir: Path) -> Iterator[str]:
-    """initdb + postgres on a free port under ``workdir``; as user ``postgres`` when run as root."""
+def throwaway_postgres(bindir: Path) -> Iterator[str]:
+    """initdb + postgres on a free port in a new temporary directory; as user ``postgres`` when
+    run as root (initdb refuses root)."""
+    workdir = Path(tempfile.mkdtemp(prefix="gtoken-pg-"))
     data = workdir / "data"
     prefix: list[str] = []
     if os.geteuid() == 0:
@@ -85,3 +88,4 @@ def throwaway_postgres(bindir: Path, workdir: Path) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        shutil.rmtree(workdir, ignore_errors=True)

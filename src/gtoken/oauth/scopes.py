@@ -1,0 +1,177 @@
+"""Scope names: the short forms people type, the URLs Google wants, and comparing the two.
+
+Google's scopes are URLs (``https://www.googleapis.com/auth/gmail.readonly``) plus the OpenID
+Connect words ``openid``, ``email`` and ``profile``. People write ``gmail.readonly``; :func:`expand`
+turns that into the URL, and ``mail`` into ``https://mail.google.com/``.
+
+Google reports ``email`` and ``profile`` back as ``.../auth/userinfo.email`` and
+``.../auth/userinfo.profile`` and may add ``openid``, so scopes are compared in their
+:func:`canonical` form, where those pairs are equal. Granted scopes are what Google says in the
+``scope`` field of its answer, which may be fewer than were asked (granular consent).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Final
+
+__all__ = [
+    "AUTH_PREFIX",
+    "DEVICE_FLOW_SCOPES",
+    "GMAIL_SCOPES",
+    "MAIL",
+    "SIGN_IN_SCOPES",
+    "canonical",
+    "covers",
+    "expand",
+    "from_google",
+    "is_gmail",
+    "missing",
+    "normalize",
+    "parse",
+    "to_param",
+]
+
+AUTH_PREFIX: Final = "https://www.googleapis.com/auth/"
+MAIL: Final = "https://mail.google.com/"
+_EMAIL_URL: Final = AUTH_PREFIX + "userinfo.email"
+_PROFILE_URL: Final = AUTH_PREFIX + "userinfo.profile"
+
+# The OpenID Connect words and the URLs Google reports for them.
+_OIDC_URL: Final = {"email": _EMAIL_URL, "profile": _PROFILE_URL}
+_OIDC_WORD: Final = {url: word for word, url in _OIDC_URL.items()}
+
+#: Google's sign-in scopes, canonical. Testing apps' 7-day limit does not apply to these alone.
+SIGN_IN_SCOPES: Final = frozenset({"openid", _EMAIL_URL, _PROFILE_URL})
+
+#: The only scopes Google allows in the device flow (TVs and limited-input devices), canonical.
+DEVICE_FLOW_SCOPES: Final = SIGN_IN_SCOPES | frozenset(
+    AUTH_PREFIX + name for name in ("drive.appdata", "drive.file", "youtube", "youtube.readonly")
+)
+
+#: Gmail's documented scopes. A password change ends refresh tokens that carry any of them.
+GMAIL_SCOPES: Final = frozenset({MAIL}) | frozenset(
+    AUTH_PREFIX + "gmail." + name
+    for name in (
+        "readonly",
+        "metadata",
+        "modify",
+        "insert",
+        "compose",
+        "send",
+        "labels",
+        "settings.basic",
+        "settings.sharing",
+        "addons.current.message.metadata",
+        "addons.current.message.readonly",
+        "addons.current.action.compose",
+        "addons.current.message.action",
+    )
+)
+
+# A short form: dotted words of letters, digits, '_' and '-' (``drive.file``, ``youtube.force-ssl``,
+# ``devstorage.read_only``).
+_SHORT_FORM = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*")
+# A full scope: an https URL with a host and no spaces, quotes or separators.
+_URL_FORM = re.compile(r"https://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::\d+)?/[^\s\"'<>,;{}|\\^`]*")
+
+
+def expand(word: str) -> str:
+    """The scope Google knows for ``word``: ``gmail.readonly`` becomes its URL, ``mail`` becomes
+    ``https://mail.google.com/``; ``openid``, ``email``, ``profile`` and full URLs stay as they are.
+
+    Raises ValueError, naming the word, for an empty word or one that is neither form.
+    """
+    if not isinstance(word, str):
+        raise TypeError(f"a scope is a str, not {type(word).__name__}")
+    stripped = word.strip()
+    if not stripped:
+        raise ValueError("empty scope: give a name such as 'gmail.readonly' or a scope URL")
+    if any(c.isspace() for c in stripped):
+        raise ValueError(
+            f"scope {word!r} contains a space: give one scope per word (parse() splits a list)"
+        )
+    if stripped == "mail":
+        return MAIL
+    if stripped in ("openid", "email", "profile"):
+        return stripped
+    if stripped.startswith(("https://", "http://")):
+        if _URL_FORM.fullmatch(stripped) and not stripped.endswith("/auth/"):
+            return stripped
+        raise ValueError(
+            f"scope {word!r} is not a valid scope URL: expected one like "
+            f"'{AUTH_PREFIX}gmail.readonly'"
+        )
+    if _SHORT_FORM.fullmatch(stripped):
+        return AUTH_PREFIX + stripped
+    raise ValueError(
+        f"scope {word!r} is neither a short name such as 'gmail.readonly' nor a full scope URL"
+    )
+
+
+def _canonical_word(scope: str) -> str:
+    return _OIDC_URL.get(scope, scope)
+
+
+def canonical(scopes: Iterable[str]) -> frozenset[str]:
+    """``scopes`` in the form used for comparing: expanded, with ``email``/``profile`` as the
+    userinfo URLs Google reports. Raises ValueError for a malformed word (see :func:`expand`)."""
+    if isinstance(scopes, str):
+        raise TypeError("scopes is a collection of names; use parse() for a space-separated str")
+    return frozenset(_canonical_word(expand(word)) for word in scopes)
+
+
+def parse(space_separated: str) -> frozenset[str]:
+    """Canonical scopes from a space-separated list typed by a person (``"gmail.readonly email"``).
+
+    Raises ValueError for a malformed word.
+    """
+    return canonical(space_separated.split())
+
+
+def from_google(scope_field: str) -> frozenset[str]:
+    """Canonical scopes from Google's own ``scope`` field (token response or redirect).
+
+    Unlike :func:`parse`, never raises: Google's word is authoritative, so a word gtoken does not
+    recognise is kept as it is.
+    """
+    return frozenset(_lenient(word) for word in scope_field.split())
+
+
+def _lenient(word: str) -> str:
+    try:
+        return _canonical_word(expand(word))
+    except ValueError:
+        return word
+
+
+def normalize(scopes: Iterable[str]) -> frozenset[str]:
+    """Canonical scopes from a store or file: like :func:`from_google`, never raises."""
+    return frozenset(_lenient(word) for word in scopes if word.strip())
+
+
+def missing(granted: Iterable[str], wanted: Iterable[str]) -> frozenset[str]:
+    """The scopes of ``wanted`` that ``granted`` does not include, canonical."""
+    return canonical(wanted) - normalize(granted)
+
+
+def covers(granted: Iterable[str], wanted: Iterable[str]) -> bool:
+    """Whether ``granted`` includes every scope of ``wanted``."""
+    return not missing(granted, wanted)
+
+
+def is_gmail(scope: str) -> bool:
+    """Whether ``scope`` (any form) is a Gmail scope."""
+    full = _lenient(scope)
+    return full == MAIL or full.startswith(AUTH_PREFIX + "gmail.")
+
+
+def to_param(scopes: Iterable[str]) -> str:
+    """The ``scope`` request parameter: expanded, one of each, sorted, space-separated.
+
+    The sign-in scopes are sent as Google's OpenID Connect words (``email``, not
+    ``.../userinfo.email``). Raises ValueError for a malformed word.
+    """
+    words = {_OIDC_WORD.get(full, full) for full in canonical(scopes)}
+    return " ".join(sorted(words))

@@ -90,3 +90,20 @@ def refresh(
         **extra,
     }
     return httpx.post(info["token_uri"], data=data)
+
+
+class Clock:
+    """gtoken's clock kept in step with the emulator's: ``advance`` moves both."""
+
+    def __init__(self, emu: Emulator) -> None:
+        self.emu = emu
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        import time
+
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.emu.advance(seconds)
+        self.offset += seconds

@@ -7,6 +7,7 @@ import json
 import logging
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -14,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gtoken.emulator.apis import routes as api_routes
 from gtoken.emulator.endpoints import control, identity, oauth
 from gtoken.emulator.model import Fault, World
+from gtoken.emulator.web import api_error
 
 API_NAMES = frozenset({"gmail", "drive", "sheets"})
 _PREFIXES = (
@@ -133,6 +135,28 @@ class _QuietDrops(logging.Filter):
         return "without completing response" not in record.getMessage()
 
 
+async def _no_route(request: Request, exc: Exception) -> Response:
+    """An unknown path or a method the path does not take, in the shape of the endpoint asked."""
+    assert isinstance(exc, HTTPException)
+    path, status = request.url.path, exc.status_code
+    if status == 404 and path.startswith("/_emulator/"):
+        return control.not_found(request)
+    allowed = (exc.headers or {}).get("Allow")
+    if status == 405 and allowed:
+        message = f"Method {request.method} is not allowed on {path}; use {allowed}."
+    elif status == 404:
+        message = f"No such endpoint: {request.method} {path}"
+    else:
+        message = exc.detail
+    if endpoint_name(path) in API_NAMES:
+        name = "NOT_FOUND" if status == 404 else "INVALID_ARGUMENT"
+        return api_error(status, message, name, headers=exc.headers)
+    error = "not_found" if status == 404 else "invalid_request"
+    return JSONResponse(
+        {"error": error, "error_description": message}, status_code=status, headers=exc.headers
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     # A bug in the emulator, not the caller's fault; say so in Google's words without a traceback.
     logging.getLogger("gtoken.emulator").error(
@@ -158,7 +182,7 @@ def create_app(world: World | None = None) -> ASGIApp:
             *api_routes.routes(world),
             *control.routes(world),
         ],
-        exception_handlers={Exception: _unexpected},
+        exception_handlers={HTTPException: _no_route, Exception: _unexpected},
     )
     app.state.world = world
     return FaultsAndCounters(app, world)

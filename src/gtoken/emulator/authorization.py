@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from gtoken.emulator import scopes as sc
 from gtoken.emulator.errors import PageError, RedirectError
@@ -236,7 +236,9 @@ def redirect_to(request: AuthRequest, **params: str) -> str:
         query["state"] = request.state
     query.update(params)
     sep = "&" if "?" in request.redirect_uri else "?"
-    return request.redirect_uri + sep + urlencode(query)
+    # Google leaves ``/`` and ``:`` unescaped (``code=4/0A...``, ``scope=https://...``) and
+    # writes spaces as %20, so the code a person copies from the address bar is usable as is.
+    return request.redirect_uri + sep + urlencode(query, quote_via=quote, safe="/:")
 
 
 def error_redirect(request: AuthRequest, error: RedirectError) -> str:

@@ -140,6 +140,11 @@ class Emulator:
                 body[name] = value
         self._call("POST", "/faults", body)
 
+    def faults(self) -> list[dict[str, Any]]:
+        """The faults still waiting to be played."""
+        result: list[dict[str, Any]] = self._call("GET", "/faults")["faults"]
+        return result
+
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
 

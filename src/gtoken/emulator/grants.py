@@ -234,7 +234,8 @@ def _issue(
     if refresh_token is not None and new_refresh_token:
         body["refresh_token"] = refresh_token.value
     if refresh_token is not None and refresh_token.expires_at is not None:
-        body["refresh_token_expires_in"] = int(refresh_token.expires_at - world.now())
+        # rounded: the time taken since minting must not turn 604799 into 604798
+        body["refresh_token_expires_in"] = round(refresh_token.expires_at - world.now())
     return body
 
 
@@ -280,7 +281,9 @@ def jwt_bearer(world: World, form: Mapping[str, str], token_url: str) -> dict[st
     assertion = _required(form, "assertion")
     account, claims = _verify_assertion(world, assertion)
     audience = claims.get("aud")
-    if audience not in GOOGLE_TOKEN_AUDIENCES and audience != token_url:
+    if not isinstance(audience, str) or (
+        audience not in GOOGLE_TOKEN_AUDIENCES and audience != token_url
+    ):
         raise invalid_grant("Invalid JWT: Failed audience check.")
     _check_jwt_times(world, claims)
     target = claims.get("target_audience")
@@ -330,11 +333,15 @@ def _verify_assertion(world: World, assertion: str) -> tuple[ServiceAccount, dic
             assertion,
             account.public_key_pem,
             algorithms=["RS256"],
+            # Only the signature here: the claims are checked below, each with Google's message
+            # (a ``sub`` that is not a string is "Invalid email or User ID", not a bad signature).
             options={
                 "verify_exp": False,
                 "verify_iat": False,
                 "verify_nbf": False,
                 "verify_aud": False,
+                "verify_sub": False,
+                "verify_jti": False,
             },
         )
     except jwt.PyJWTError:
@@ -345,15 +352,15 @@ def _verify_assertion(world: World, assertion: str) -> tuple[ServiceAccount, dic
 def _check_jwt_times(world: World, claims: Mapping[str, Any]) -> None:
     iat, exp = claims.get("iat"), claims.get("exp")
     now = world.now()
-    if (
-        not isinstance(iat, int | float)
-        or not isinstance(exp, int | float)
-        or isinstance(iat, bool)
-        or isinstance(exp, bool)
-        or exp - iat > 3600
-        or exp <= iat
-        or iat > now + CLOCK_SKEW
-        or exp < now - CLOCK_SKEW
+    # Stated as what must hold, so that NaN (false in every comparison) fails too.
+    if not (
+        isinstance(iat, int | float)
+        and isinstance(exp, int | float)
+        and not isinstance(iat, bool)
+        and not isinstance(exp, bool)
+        and iat < exp <= iat + 3600
+        and iat <= now + CLOCK_SKEW
+        and exp >= now - CLOCK_SKEW
     ):
         raise invalid_grant(JWT_TIME_MESSAGE)
 
@@ -390,9 +397,11 @@ def device_code(
     client = authenticate(world, form, basic, secret=False)
     if client.type == "web":
         raise TokenError(401, "invalid_client", "Invalid client type.")
-    raw = _required(form, "scope")
+    raw = form.get("scope", "")
     asked, invalid = sc.parse(raw)
     _refuse_invalid_scopes(invalid)
+    if not asked:
+        raise bad_request("Missing required parameter: scope")
     for word in raw.split():
         if sc.parse(word)[0][0] not in sc.DEVICE_ALLOWED:
             raise TokenError(400, "invalid_scope", f"Invalid device flow scope: {word}")

@@ -24,6 +24,8 @@ PublishingStatus = Literal["production", "testing"]
 
 SEVEN_DAYS = 7 * 24 * 3600
 SIX_MONTHS = 183 * 24 * 3600
+#: Settings stay below this (a hundred years of seconds) so that time arithmetic stays finite.
+MAX_SETTING = 100 * 365 * 24 * 3600
 
 
 @dataclass
@@ -44,8 +46,12 @@ class Config:
         for name, value in values.items():
             if name not in self.__dataclass_fields__:
                 raise ValueError(f"unknown setting {name!r}; known: {', '.join(self.names())}")
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"setting {name!r} must be a non-negative whole number")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not 0 <= value <= MAX_SETTING
+            ):
+                raise ValueError(f"setting {name!r} must be a whole number from 0 to {MAX_SETTING}")
         for name, value in values.items():
             setattr(self, name, value)
 
@@ -301,6 +307,9 @@ class World:
         self.pending_devices: dict[str, DeviceCode] = {}
         self.codes: dict[str, AuthCode] = {}
         self.refresh_tokens: dict[str, RefreshToken] = {}
+        # Each user and client's refresh tokens not yet revoked, so that enforcing the limit of
+        # 100 looks at those alone, not at every token of every user (revoked is for good).
+        self.unrevoked_refresh_tokens: dict[tuple[User, Client], list[RefreshToken]] = {}
         self.access_tokens: dict[str, AccessToken] = {}
         self.device_codes: dict[str, DeviceCode] = {}
         self.faults: list[Fault] = []
@@ -412,19 +421,17 @@ class World:
             last_used=now,
         )
         self.refresh_tokens[token.value] = token
+        self.unrevoked_refresh_tokens.setdefault((grant.user, grant.client), []).append(token)
         self._enforce_refresh_token_limit(grant)
         return token
 
     def _enforce_refresh_token_limit(self, grant: Grant) -> None:
         """Google keeps at most 100 live refresh tokens per user and client; the oldest goes."""
         now = self.now()
-        live = [
-            t
-            for t in self.refresh_tokens.values()
-            if t.grant.user is grant.user
-            and t.grant.client is grant.client
-            and t.alive(now, self.config.unused_refresh_token_lifetime)
-        ]
+        key = (grant.user, grant.client)
+        unrevoked = [t for t in self.unrevoked_refresh_tokens.get(key, []) if not t.revoked]
+        self.unrevoked_refresh_tokens[key] = unrevoked
+        live = [t for t in unrevoked if t.alive(now, self.config.unused_refresh_token_lifetime)]
         live.sort(key=lambda t: t.issued_at)
         for token in live[: max(0, len(live) - self.config.refresh_token_limit)]:
             token.revoked = True

@@ -20,6 +20,7 @@ label{display:block;padding:.4rem 0}.actions{display:flex;gap:1rem;justify-conte
 button{font-size:1rem;padding:.6rem 1.4rem;border-radius:1.2rem;border:1px solid #747775;
 background:#fff;cursor:pointer}button.primary{background:#0b57d0;color:#fff;border-color:#0b57d0}
 code{background:#f0f0f0;padding:.1rem .3rem;border-radius:.3rem}
+ul{margin:.2rem 0 .4rem;padding-left:1.4rem}li{padding:.2rem 0}
 """
 
 
@@ -65,15 +66,17 @@ def consent_page(
         "<label>Use another account: <input type=email name=new_account "
         "placeholder='someone@example.com'></label>"
     )
-    scope_rows = []
+    basic_rows, scope_rows = [], []
     for scope in scopes:
         if scope in sc.BASIC:
-            scope_rows.append(f"<li>{escape(sc.label(scope))}</li>")
+            basic_rows.append(f"<li>{escape(sc.label(scope))}</li>")
         else:
             scope_rows.append(
                 f"<label><input type=checkbox name=scope value='{escape(scope)}' checked> "
                 f"{escape(sc.label(scope))} <code>{escape(scope)}</code></label>"
             )
+    if basic_rows:
+        scope_rows.insert(0, f"<ul>{''.join(basic_rows)}</ul>")
     return _page(
         f"Sign in - {app_name}",
         f"<h1>{escape(app_name)} wants access to your Google Account</h1>"

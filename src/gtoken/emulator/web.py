@@ -64,9 +64,21 @@ async def form(request: Request, world: World) -> dict[str, str]:
     return single(parse_pairs(raw))
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _loads(raw: bytes) -> Any:
+    """Strict JSON: no ``NaN``/``Infinity``; nesting too deep for the parser is an error too."""
+    try:
+        return json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
 def _json_form(raw: bytes) -> dict[str, str]:
     try:
-        data = json.loads(raw)
+        data = _loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise bad_request("Invalid JSON payload received.") from None
     if not isinstance(data, dict) or not all(
@@ -82,12 +94,17 @@ async def json_object(request: Request, world: World) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
+        data = _loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise bad_request("The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise bad_request("The body must be a JSON object.")
     return data
+
+
+def is_email(text: str) -> bool:
+    """Plausible as an email address: an ``@``, no spaces, at most 254 characters."""
+    return "@" in text and len(text) <= 254 and not any(c.isspace() for c in text)
 
 
 def basic_auth(request: Request) -> tuple[str, str] | None:

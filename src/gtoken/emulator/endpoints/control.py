@@ -11,8 +11,8 @@ from starlette.routing import Route
 from gtoken.emulator import scopes as sc
 from gtoken.emulator.errors import TokenError, bad_request
 from gtoken.emulator.keys import issue_service_account_key
-from gtoken.emulator.model import ConsentMode, Fault, World
-from gtoken.emulator.web import base_url, json_object, ok, token_error
+from gtoken.emulator.model import MAX_SETTING, ConsentMode, Fault, World
+from gtoken.emulator.web import base_url, is_email, json_object, ok, token_error
 
 FAULT_ENDPOINTS = frozenset(
     {
@@ -56,10 +56,26 @@ def _str_list(data: dict[str, Any], name: str) -> list[str] | None:
     return value
 
 
+def _scope_list(data: dict[str, Any], name: str) -> list[str] | None:
+    """A list of scopes (short forms allowed); a scope Google would refuse is an error here."""
+    words = _str_list(data, name)
+    if words is None:
+        return None
+    unknown = [w for w in words if sc.expand_control([w])[0] not in sc.KNOWN]
+    if unknown:
+        raise bad_request(f"'{name}' has strings that are not scopes: {', '.join(unknown)}")
+    return words
+
+
 def _number(data: dict[str, Any], name: str, default: float = 0) -> float:
     value = data.get(name, default)
-    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-        raise bad_request(f"'{name}' must be a non-negative number")
+    # ``not 0 <= value`` also refuses NaN, which compares false with everything.
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 <= value <= MAX_SETTING
+    ):
+        raise bad_request(f"'{name}' must be a number of seconds from 0 to {MAX_SETTING}")
     return float(value)
 
 
@@ -104,7 +120,7 @@ def routes(world: World) -> list[Route]:
             return ok({"users": [u.public() for u in world.users.values()]})
         data = await json_object(request, world)
         email = _str(data, "email")
-        if not email or "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
+        if not email or not is_email(email):
             raise bad_request("'email' must be an email address")
         try:
             user = world.add_user(email, _str(data, "name"))
@@ -114,11 +130,15 @@ def routes(world: World) -> list[Route]:
 
     async def service_accounts(request: Request) -> Response:
         data = await json_object(request, world)
+        client_email = _str(data, "client_email")
+        if client_email is not None and not is_email(client_email):
+            raise bad_request("'client_email' must be an email address")
+        delegation_scopes = _scope_list(data, "delegation_scopes") or []
         key = issue_service_account_key()
         try:
             account = world.add_service_account(
-                client_email=_str(data, "client_email"),
-                delegation_scopes=_str_list(data, "delegation_scopes") or [],
+                client_email=client_email,
+                delegation_scopes=delegation_scopes,
                 private_key_id=key.key_id,
                 public_key_pem=key.public_pem,
             )
@@ -151,8 +171,8 @@ def routes(world: World) -> list[Route]:
         grant = data.get("grant", "all")
         if grant in ("all", "deny"):
             chosen: Any = grant
-        elif isinstance(grant, list) and all(isinstance(s, str) for s in grant):
-            chosen = frozenset(sc.expand_control(grant))
+        elif isinstance(grant, list):
+            chosen = frozenset(sc.expand_control(_scope_list(data, "grant") or []))
         else:
             raise bad_request('\'grant\' must be "all", "deny" or a list of scopes')
         world.consent = ConsentMode(mode="auto", email=_str(data, "email"), grant=chosen)
@@ -238,7 +258,9 @@ def _fault(data: dict[str, Any]) -> Fault:
     if status is None and not drop and delay == 0:
         raise bad_request("a fault needs a 'status', a 'delay' or 'drop': true")
     retry_after = data.get("retry_after")
-    if retry_after is not None and (not isinstance(retry_after, int) or retry_after < 0):
+    if retry_after is not None and (
+        not isinstance(retry_after, int) or isinstance(retry_after, bool) or retry_after < 0
+    ):
         raise bad_request("'retry_after' must be a non-negative whole number of seconds")
     return Fault(
         endpoint=endpoint,

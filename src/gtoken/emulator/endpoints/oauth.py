@@ -19,6 +19,7 @@ from gtoken.emulator.web import (
     body,
     empty,
     form,
+    is_email,
     ok,
     page_error,
     parse_pairs,
@@ -35,10 +36,10 @@ def routes(world: World) -> list[Route]:
     async def authorize(request: Request) -> Response:
         world.count(world.stats.endpoints, "authorize")
         try:
-            params = query(request)
-            if request.method == "POST":
-                params.update(single(parse_pairs(await body(request, world))))
-            auth = authz.check_request(world, params)
+            pairs = parse_pairs(request.scope.get("query_string", b""))
+            if request.method == "POST":  # a parameter in both query and body is repeated too
+                pairs += parse_pairs(await body(request, world))
+            auth = authz.check_request(world, single(pairs))
         except TokenError as exc:  # malformed parameters: Google shows these on its page
             return page_error(PageError(exc.status, exc.error, exc.description))
         except PageError as exc:
@@ -55,23 +56,27 @@ def routes(world: World) -> list[Route]:
 
     async def consent(request: Request) -> Response:
         try:
-            pairs = parse_pairs(await body(request, world))
+            pairs, fields = await _consent_form(request, world)
         except TokenError as exc:
             return page_error(PageError(exc.status, exc.error, exc.description))
-        fields = dict(pairs)
-        auth = world.pending.pop(fields.get("consent_id", ""), None)
+        consent_id = fields.get("consent_id", "")
+        auth = world.pending.get(consent_id)
         if auth is None or world.now() > auth.created_at + world.config.consent_session_lifetime:
+            world.pending.pop(consent_id, None)
             return page_error(_expired_session())
         if fields.get("action") != "allow":
+            del world.pending[consent_id]
             return RedirectResponse(
                 authz.error_redirect(auth, RedirectError("access_denied")), status_code=302
             )
         try:
             user = _chosen_account(world, fields)
+        except PageError as exc:  # the page stays answerable: Back, choose an account, Allow
+            return page_error(exc)
+        del world.pending[consent_id]
+        try:
             chosen = [v for k, v in pairs if k == "scope"] + list(sc.BASIC)
             target = authz.approve(world, auth, user, chosen)
-        except PageError as exc:
-            return page_error(exc)
         except RedirectError as exc:
             return RedirectResponse(authz.error_redirect(auth, exc), status_code=302)
         return RedirectResponse(target, status_code=302)
@@ -108,7 +113,7 @@ def routes(world: World) -> list[Route]:
         try:
             fields = single(parse_pairs(await body(request, world)))
         except TokenError as exc:
-            return HTMLResponse(pages.device_entry_page(exc.description), status_code=400)
+            return HTMLResponse(pages.device_entry_page(exc.description), status_code=exc.status)
         dc = grants.find_user_code(world, fields.get("user_code", ""))
         if dc is None:
             return HTMLResponse(
@@ -130,20 +135,23 @@ def routes(world: World) -> list[Route]:
 
     async def device_consent(request: Request) -> Response:
         try:
-            pairs = parse_pairs(await body(request, world))
+            pairs, fields = await _consent_form(request, world)
         except TokenError as exc:
             return page_error(PageError(exc.status, exc.error, exc.description))
-        fields = dict(pairs)
-        dc: DeviceCode | None = world.pending_devices.pop(fields.get("consent_id", ""), None)
+        consent_id = fields.get("consent_id", "")
+        dc: DeviceCode | None = world.pending_devices.get(consent_id)
         if dc is None or dc.status != "pending":
+            world.pending_devices.pop(consent_id, None)
             return page_error(_expired_session())
         if fields.get("action") != "allow":
+            del world.pending_devices[consent_id]
             dc.status = "denied"
             return HTMLResponse(pages.done_page("You denied access to the device."))
         try:
             user = _chosen_account(world, fields)
-        except PageError as exc:
+        except PageError as exc:  # the page stays answerable: Back, choose an account, Allow
             return page_error(exc)
+        del world.pending_devices[consent_id]
         chosen = [v for k, v in pairs if k == "scope"] + list(sc.BASIC)
         grants.approve_device(world, dc, user, chosen)
         return HTMLResponse(pages.done_page("Your device is connected."))
@@ -158,6 +166,14 @@ def routes(world: World) -> list[Route]:
         Route(DEVICE_CONSENT_PATH, device_consent, methods=["POST"]),
         Route("/revoke", revoke, methods=["GET", "POST"]),
     ]
+
+
+async def _consent_form(
+    request: Request, world: World
+) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """The consent form's pairs, and its fields other than the ``scope`` checkboxes, each once."""
+    pairs = parse_pairs(await body(request, world))
+    return pairs, single([(k, v) for k, v in pairs if k != "scope"])
 
 
 def _consent_page(world: World, auth: AuthRequest) -> Response:
@@ -180,7 +196,7 @@ def _consent_page(world: World, auth: AuthRequest) -> Response:
 def _chosen_account(world: World, fields: dict[str, str]) -> User:
     new = fields.get("new_account", "").strip()
     if new:
-        if "@" not in new:
+        if not is_email(new):
             raise PageError(400, "invalid_request", "Enter an email address such as a@example.com.")
         return world.user(new) or world.add_user(new)
     user = world.user(fields.get("account", ""))

@@ -38,23 +38,27 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.fixture(scope="session")
-def emulator_process() -> Iterator[str]:
-    """``gtoken emulator --port 0`` as a subprocess, for the whole session; yields its URL."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gtoken", "emulator", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def emulator_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``gtoken emulator --port 0`` as a subprocess, for the whole session; yields its URL.
+
+    Its stderr goes to a file; an emulator that logged an unexpected error (a 500 it answered)
+    fails the session, so a bug in the emulator cannot hide behind a test that expected a 4xx."""
+    log = tmp_path_factory.mktemp("emulator") / "stderr.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gtoken", "emulator", "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if not line.startswith("gtoken emulator listening on "):
         proc.kill()
-        _, err = proc.communicate(timeout=10)
-        pytest.fail(f"the emulator did not start: {line!r} {err}")
-    url = line.split()[-1]
+        proc.wait(timeout=10)
+        pytest.fail(f"the emulator did not start: {line!r} {log.read_text()}")
     try:
-        yield url
+        yield line.split()[-1]
     finally:
         proc.terminate()
         try:
@@ -62,6 +66,10 @@ def emulator_process() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        proc.stdout.close()
+        logged = log.read_text()
+        assert "unexpected error" not in logged, logged[-4000:]
+        assert "Traceback" not in logged, logged[-4000:]
 
 
 @pytest.fixture

@@ -1,0 +1,318 @@
+"""Local accounts: the Google accounts a person has signed in with, per OAuth client.
+
+An account is keyed by its client id and the Google account's ``sub`` (from the ID token), so one
+person may keep several Google accounts per client and several clients per Google account. One
+account is the default; ``gtoken login`` makes the account it signs in the default.
+
+Granted scopes are what Google says was granted, never what was asked (DESIGN invariant 7): asking
+for a token with a scope the account lacks raises :class:`~gtoken.errors.ScopeNotGranted` naming
+the missing scopes (the library API answers it with incremental consent when it may).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from gtoken import google
+from gtoken.errors import ConfigError, ConsentRequired, ProtocolError, ScopeNotGranted
+from gtoken.oauth import scopes as _scopes
+from gtoken.oauth.clients import ClientSecrets
+from gtoken.oauth.token import Token, id_token_claims
+from gtoken.refresh import DEFAULT_MIN_TTL, ProcessLocks, Refresher, label, token_of
+from gtoken.store import AccountRecord, SqliteStore, gtoken_home, open_store
+
+if TYPE_CHECKING:
+    from gtoken.flows.console import Console
+    from gtoken.transport import Transport
+
+#: What every login asks for besides the caller's scopes: who signed in.
+IDENTITY_SCOPES = frozenset({"openid", _scopes.expand("email")})
+
+LoginMode = Literal["auto", "browser", "paste", "device"]
+
+
+@dataclass(frozen=True)
+class Account:
+    """A stored account as people see it: no secrets."""
+
+    id: str
+    email: str | None
+    client_id: str
+    scopes: frozenset[str]
+    status: str
+    status_reason: str | None
+    is_default: bool
+    expires_at: datetime | None
+
+    @classmethod
+    def of(cls, record: AccountRecord) -> Account:
+        return cls(
+            id=record.id,
+            email=record.email,
+            client_id=record.client_id,
+            scopes=frozenset(record.scopes),
+            status=record.status,
+            status_reason=record.status_reason,
+            is_default=record.is_default,
+            expires_at=None
+            if record.expires_at is None
+            else datetime.fromtimestamp(record.expires_at, UTC),
+        )
+
+    @property
+    def label(self) -> str:
+        return self.email or self.id
+
+
+def account_id(client_id: str, sub: str) -> str:
+    """The stable id of Google account ``sub`` signed in through ``client_id``."""
+    return hashlib.sha256(f"{client_id}\0{sub}".encode()).hexdigest()[:20]
+
+
+def _new_transport() -> Transport:
+    from gtoken.transport import Transport
+
+    return Transport()
+
+
+class Accounts:
+    """The accounts in one gtoken home: sign in, list, hand out fresh tokens, revoke, forget."""
+
+    def __init__(
+        self,
+        *,
+        env: Mapping[str, str] = os.environ,
+        home: Path | None = None,
+        store: SqliteStore | None = None,
+        transport: Callable[[], Transport] = _new_transport,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.env = env
+        self.home = home or gtoken_home(env)
+        self.store = store or open_store(env, home=self.home)
+        self.endpoints = google.current(env)
+        self.clock = clock
+        self.refresher = Refresher(
+            self.store,
+            locks=ProcessLocks(self.home / "locks"),
+            endpoints=self.endpoints,
+            transport=transport,
+            clock=clock,
+        )
+
+    def close(self) -> None:
+        self.refresher.close()
+        self.store.close()
+
+    def __enter__(self) -> Accounts:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def list(self) -> list[Account]:
+        return [Account.of(r) for r in self.store.list()]
+
+    def find(self, account: str | None = None, *, client_id: str | None = None) -> AccountRecord:
+        """The account named by email or id, or the default one. Raises ConsentRequired when
+        there is none yet, ConfigError when the name fits none or several."""
+        records = self.store.list(client_id=client_id)
+        if not records:
+            raise ConsentRequired(
+                account or "gtoken", "no account has signed in yet", hint="Run gtoken login."
+            )
+        if account is None:
+            return _default_of(records)
+        wanted = account.strip().lower()
+        matches = [r for r in records if r.id == wanted or (r.email or "").lower() == wanted]
+        if len(matches) == 1:
+            return matches[0]
+        known = ", ".join(sorted(label(r) for r in records))
+        if not matches:
+            raise ConfigError(
+                f"no account {account!r} in the store (there are: {known})",
+                hint="Pick one of those, or sign it in with gtoken login --account.",
+            )
+        raise ConfigError(
+            f"{account!r} is signed in through several clients",
+            hint="Name the account by its id (gtoken accounts shows them).",
+        )
+
+    def token(
+        self,
+        account: str | None = None,
+        *,
+        client_id: str | None = None,
+        scopes: Iterable[str] | None = None,
+        min_ttl: float = DEFAULT_MIN_TTL,
+    ) -> Token:
+        """A fresh access token of the account (valid ``min_ttl`` more seconds at least).
+
+        Raises ScopeNotGranted when ``scopes`` asks for more than was granted, and
+        ConsentRequired when the account needs consent again."""
+        record = self.find(account, client_id=client_id)
+        if scopes is not None:
+            self.check_scopes(record, scopes)
+        fresh = self.refresher.fresh(record.id, min_ttl=min_ttl)
+        token = token_of(fresh)
+        assert token is not None
+        return token
+
+    @staticmethod
+    def check_scopes(record: AccountRecord, wanted: Iterable[str]) -> None:
+        wanted = _scopes.canonical(_scopes.expand(s) for s in wanted)
+        missing = _scopes.missing(frozenset(record.scopes), wanted)
+        if missing:
+            raise ScopeNotGranted(missing, account=label(record), granted=record.scopes)
+
+    # -- signing in ---------------------------------------------------------------------------
+
+    def login(
+        self,
+        client: ClientSecrets,
+        scopes: Iterable[str],
+        *,
+        console: Console,
+        mode: LoginMode = "auto",
+        account: str | None = None,
+        timeout: float = 300,
+    ) -> Account:
+        """Run consent for ``scopes`` (plus openid and email) and store the account.
+
+        Earlier grants are kept (``include_granted_scopes``), so signing in again for one more
+        scope adds it. When Google returns no refresh token and none is stored, consent is asked
+        once more with ``prompt=consent``, which makes Google issue one."""
+        from gtoken.flows import run_login
+
+        client = self.endpoints.client(client)
+        wanted = _scopes.canonical(_scopes.expand(s) for s in scopes) | IDENTITY_SCOPES
+
+        def consent(prompt: tuple[str, ...]) -> Token:
+            return run_login(
+                client,
+                wanted,
+                transport=self.refresher.transport(),
+                mode=mode,
+                console=console,
+                env=self.env,
+                device_url=self.endpoints.device,
+                login_hint=account,
+                include_granted_scopes=True,
+                prompt=prompt,
+                timeout=timeout,
+            )
+
+        token = consent(())
+        record = self.add(client, token)
+        if record.refresh_token is None:
+            record = self.add(client, consent(("consent",)))
+        return Account.of(record)
+
+    def add(self, client: ClientSecrets, token: Token) -> AccountRecord:
+        """Store the account a login returned, as the default; keeps a stored refresh token when
+        the login brought none (DESIGN invariant 3)."""
+        if not token.id_token:
+            raise ProtocolError(
+                "Google's answer to the login has no ID token, so the account cannot be told "
+                "apart from others; the login asks for openid, so this is Google's fault."
+            )
+        claims = id_token_claims(token.id_token)
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not sub:
+            raise ProtocolError("the ID token of the login names no account (no 'sub').")
+        email = claims.get("email")
+        return self.adopt(client, token, sub=sub, email=email if isinstance(email, str) else None)
+
+    def adopt(
+        self, client: ClientSecrets, token: Token, *, sub: str, email: str | None
+    ) -> AccountRecord:
+        """Store ``token`` as Google account ``sub`` of ``client`` and make it the default.
+
+        Keeps a stored refresh token when ``token`` brings none (DESIGN invariant 3); the
+        account's scopes become the token's, which are what Google granted."""
+        record_id = account_id(client.client_id, sub)
+        with self.store.transaction():
+            self.store.put(
+                AccountRecord(
+                    id=record_id,
+                    client_id=client.client_id,
+                    email=email,
+                    sub=sub,
+                    scopes=tuple(sorted(token.scopes)),
+                    status="active",
+                    token_uri=client.token_uri,
+                    expires_at=_seconds(token.expires_at),
+                    refresh_token_expires_at=_seconds(token.refresh_token_expires_at),
+                    access_token=token.access_token,
+                    refresh_token=token.refresh_token,
+                    id_token=token.id_token,
+                    client_secret=client.client_secret,
+                )
+            )
+            self.set_default(record_id)
+        stored = self.store.get(record_id)
+        assert stored is not None
+        return stored
+
+    # -- changing -----------------------------------------------------------------------------
+
+    def set_default(self, account: str) -> Account:
+        """Make ``account`` (email or id) the default, for every client."""
+        with self.store.transaction():
+            record = self.find(account)
+            for other in self.store.list():
+                if other.is_default and other.id != record.id:
+                    self.store.put(_replace_default(other, False))
+            return Account.of(self.store.set_default(record.id))
+
+    def forget(self, account: str | None = None) -> Account:
+        """Delete the account from the store, without telling Google."""
+        record = self.find(account)
+        self.store.delete(record.id)
+        return Account.of(record)
+
+    def revoke(self, account: str | None = None) -> Account:
+        """Revoke the account's grant at Google, then forget it. A grant Google already
+        considers dead is forgotten all the same."""
+        from gtoken.oauth import grants
+        from gtoken.oauth.responses import parse_revoke_response
+
+        record = self.find(account)
+        secret = record.refresh_token or record.access_token
+        if secret:
+            request = grants.revoke(secret, revoke_url=self.endpoints.revoke)
+            response = self.refresher.transport().send(request)
+            parse_revoke_response(response.status, response.headers, response.body)
+        self.store.delete(record.id)
+        return Account.of(record)
+
+
+def _default_of(records: list[AccountRecord]) -> AccountRecord:
+    defaults = [r for r in records if r.is_default]
+    if defaults:
+        return max(defaults, key=lambda r: r.updated_at)
+    if len(records) == 1:
+        return records[0]
+    raise ConfigError(
+        f"{len(records)} accounts are signed in and none is the default",
+        hint="Pick one with --account (gtoken accounts lists them).",
+    )
+
+
+def _replace_default(record: AccountRecord, is_default: bool) -> AccountRecord:
+    from dataclasses import replace
+
+    return replace(record, is_default=is_default)
+
+
+def _seconds(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp())

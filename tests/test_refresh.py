@@ -1,0 +1,212 @@
+"""Exactly-once refresh, kept refresh tokens, and consent marking, against the emulator."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gtoken.accounts import Accounts
+from gtoken.emulator.client import Emulator
+from gtoken.errors import ConsentRequired, ScopeNotGranted, ServerError
+from gtoken.oauth import ClientSecrets, Token
+from gtoken.oauth.responses import parse_token_response
+from gtoken.transport import RetryPolicy, Transport
+from tests.support import Clock, login
+
+GMAIL_RO = "https://www.googleapis.com/auth/gmail.readonly"
+SCOPE = f"openid email {GMAIL_RO}"
+
+
+@pytest.fixture
+def env(tmp_path: Path, emulator: Emulator) -> dict[str, str]:
+    return {"GTOKEN_HOME": str(tmp_path / "home"), "GTOKEN_EMULATOR_HOST": emulator.host}
+
+
+@pytest.fixture
+def clock(emulator: Emulator) -> Clock:
+    return Clock(emulator)
+
+
+def no_wait() -> Transport:
+    return Transport(RetryPolicy(sleep=lambda s: None))
+
+
+@pytest.fixture
+def accounts(env: dict[str, str], clock: Clock):
+    with Accounts(env=env, clock=clock, transport=no_wait) as accounts:
+        yield accounts
+
+
+def signed_in(emulator: Emulator, accounts: Accounts, secrets: dict[str, Any] | None = None):
+    """An account stored as a login would store it; returns (client, the login's Token)."""
+    secrets = secrets or emulator.create_client()
+    if not any(u["email"] == "ada@example.com" for u in emulator._call("GET", "/users")["users"]):
+        emulator.create_user("ada@example.com")
+    emulator.consent_auto(email="ada@example.com")
+    client = ClientSecrets.from_json(secrets)
+    body = login(emulator, secrets, SCOPE, access_type="offline")
+    token = token_from(body, accounts)
+    accounts.add(client, token)
+    return client, token
+
+
+def token_from(body: dict[str, Any], accounts: Accounts) -> Token:
+    import json
+
+    return parse_token_response(
+        200,
+        {"content-type": "application/json"},
+        json.dumps(body).encode(),
+        grant="authorization_code",
+        now=datetime.fromtimestamp(accounts.clock(), UTC),
+    )
+
+
+def refreshes(emulator: Emulator) -> int:
+    return int(emulator.stats()["token"].get("refresh_token", 0))
+
+
+def test_a_valid_token_is_handed_out_without_asking_google(emulator, accounts) -> None:
+    _, token = signed_in(emulator, accounts)
+    got = accounts.token()
+    assert got.access_token == token.access_token
+    assert refreshes(emulator) == 0
+
+
+def test_an_expiring_token_is_refreshed_once_and_stored(emulator, accounts, clock, env) -> None:
+    _, token = signed_in(emulator, accounts)
+    clock.advance(3599 - 60)
+    fresh = accounts.token()
+    assert fresh.access_token != token.access_token
+    assert fresh.refresh_token == token.refresh_token  # Google sent none; the old one is kept
+    assert refreshes(emulator) == 1
+    with Accounts(env=env, clock=clock) as again:  # another process would read the same
+        assert again.token().access_token == fresh.access_token
+    assert refreshes(emulator) == 1
+
+
+def test_threads_share_one_refresh(emulator, accounts, clock) -> None:
+    signed_in(emulator, accounts)
+    clock.advance(3600)
+    barrier = threading.Barrier(16)
+    results: list[str] = []
+
+    def ask() -> None:
+        barrier.wait()
+        results.append(accounts.token().access_token)
+
+    threads = [threading.Thread(target=ask) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 16
+    assert len(set(results)) == 1
+    assert refreshes(emulator) == 1
+
+
+STORM = textwrap.dedent(
+    """
+    import sys, threading, time
+    from gtoken.accounts import Accounts
+    offset, start = float(sys.argv[1]), float(sys.argv[2])
+    env = {"GTOKEN_HOME": sys.argv[3], "GTOKEN_EMULATOR_HOST": sys.argv[4]}
+    accounts = Accounts(env=env, clock=lambda: time.time() + offset)
+    out = []
+    def ask():
+        out.append(accounts.token().access_token)
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    time.sleep(max(0.0, start - time.time()))
+    for t in threads: t.start()
+    for t in threads: t.join()
+    print("\\n".join(out))
+    """
+)
+
+
+def test_processes_share_one_refresh(emulator, accounts, clock, env) -> None:
+    import time
+
+    signed_in(emulator, accounts)
+    clock.advance(3600)
+    start = time.time() + 1.5
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                STORM,
+                str(clock.offset),
+                str(start),
+                env["GTOKEN_HOME"],
+                emulator.host,
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    tokens = [line for p in procs for line in p.communicate(timeout=60)[0].split()]
+    assert all(p.returncode == 0 for p in procs)
+    assert len(tokens) == 16
+    assert len(set(tokens)) == 1
+    assert refreshes(emulator) == 1
+
+
+def test_invalid_grant_marks_the_account_and_keeps_the_refresh_token(
+    emulator, accounts, clock
+) -> None:
+    _, token = signed_in(emulator, accounts)
+    emulator.revoke_user("ada@example.com")
+    clock.advance(3600)
+    with pytest.raises(ConsentRequired) as caught:
+        accounts.token()
+    message = str(caught.value)
+    assert "ada@example.com" in message
+    assert "revoked" in message.lower()
+    assert token.refresh_token is not None
+    assert token.refresh_token not in message
+    record = accounts.find()
+    assert record.status == "needs_consent"
+    assert record.refresh_token == token.refresh_token
+    before = refreshes(emulator)
+    with pytest.raises(ConsentRequired):
+        accounts.token()
+    assert refreshes(emulator) == before  # no second trip to Google for a known-dead grant
+
+
+def test_transient_failures_change_nothing(emulator, accounts, clock) -> None:
+    _, token = signed_in(emulator, accounts)
+    clock.advance(3600)
+    emulator.fault("token", status=503, count=4)
+    with pytest.raises(ServerError):
+        accounts.token()
+    record = accounts.find()
+    assert record.status == "active"
+    assert record.refresh_token == token.refresh_token
+    assert accounts.token().access_token != token.access_token  # and it recovers
+
+
+def test_a_re_consent_without_refresh_token_keeps_the_stored_one(emulator, accounts) -> None:
+    secrets = emulator.create_client(type="web", redirect_uris=["http://127.0.0.1:8765/"])
+    client, first = signed_in(emulator, accounts, secrets)
+    assert first.refresh_token
+    again = token_from(login(emulator, secrets, SCOPE, access_type="offline"), accounts)
+    assert again.refresh_token is None  # web clients get one on first consent only
+    accounts.add(client, again)
+    assert accounts.find().refresh_token == first.refresh_token
+
+
+def test_asking_for_a_scope_not_granted_names_it(emulator, accounts) -> None:
+    signed_in(emulator, accounts)
+    with pytest.raises(ScopeNotGranted) as caught:
+        accounts.token(scopes=["gmail.readonly", "drive.file"])
+    assert caught.value.missing == {"https://www.googleapis.com/auth/drive.file"}
+    assert "drive.file" in str(caught.value)

@@ -1,11 +1,91 @@
 """gtoken: Google API OAuth 2.0 tokens for programs, kept working.
 
-Consent flows, encrypted token storage, exactly-once refresh, and ``gtoken emulator``, a local
-fake of Google for tests.
+    import gtoken
+    creds = gtoken.credentials(["gmail.readonly"], client_secrets="client_secret.json")
+
+Names are loaded on first use, so ``import gtoken`` (and the ``gtoken token`` command) stays fast.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+# Public name -> the module that defines it.
+_EXPORTS = {
+    "credentials": "gtoken.api",
+    "build": "gtoken.api",
+    "Credentials": "gtoken.credentials",
+    "Accounts": "gtoken.accounts",
+    "Account": "gtoken.accounts",
+    "Token": "gtoken.oauth.token",
+    "ClientSecrets": "gtoken.oauth.clients",
+    "GTokenError": "gtoken.errors",
+    "ConfigError": "gtoken.errors",
+    "ConsentRequired": "gtoken.errors",
+    "ScopeNotGranted": "gtoken.errors",
+    "AuthorizationError": "gtoken.errors",
+    "AccessDenied": "gtoken.errors",
+    "LoginTimeout": "gtoken.errors",
+    "OAuthError": "gtoken.errors",
+    "InvalidGrant": "gtoken.errors",
+    "NetworkError": "gtoken.errors",
+    "StoreError": "gtoken.errors",
+}
+
+__all__ = [
+    "AccessDenied",
+    "Account",
+    "Accounts",
+    "AuthorizationError",
+    "ClientSecrets",
+    "ConfigError",
+    "ConsentRequired",
+    "Credentials",
+    "GTokenError",
+    "InvalidGrant",
+    "LoginTimeout",
+    "NetworkError",
+    "OAuthError",
+    "ScopeNotGranted",
+    "StoreError",
+    "Token",
+    "__version__",
+    "build",
+    "credentials",
+]
+
+if TYPE_CHECKING:
+    from gtoken.accounts import Account, Accounts
+    from gtoken.api import build, credentials
+    from gtoken.credentials import Credentials
+    from gtoken.errors import (
+        AccessDenied,
+        AuthorizationError,
+        ConfigError,
+        ConsentRequired,
+        GTokenError,
+        InvalidGrant,
+        LoginTimeout,
+        NetworkError,
+        OAuthError,
+        ScopeNotGranted,
+        StoreError,
+    )
+    from gtoken.oauth.clients import ClientSecrets
+    from gtoken.oauth.token import Token
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gtoken' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,146 @@
+"""The one-call library API: ``gtoken.credentials(...)`` and ``gtoken.build(...)``.
+
+    creds = gtoken.credentials(["gmail.readonly"], client_secrets="client_secret.json")
+    gmail = gtoken.build("gmail", "v1", scopes=["gmail.readonly"], client_secrets=...)
+
+The first call on a machine runs consent (a browser, or paste-back over SSH); later calls, in any
+process, reuse the stored account and refresh its token when needed. When the account lacks a
+scope, consent runs again for it (incremental: earlier grants are kept); when consent cannot run
+(``login="never"``, or no terminal and no browser), a clear error says what is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal, NoReturn
+
+from gtoken.accounts import Accounts
+from gtoken.credentials import Credentials
+from gtoken.errors import ConfigError, ConsentRequired, ScopeNotGranted
+from gtoken.oauth import scopes as _scopes
+from gtoken.oauth.clients import ClientSecrets
+from gtoken.store import AccountRecord
+
+Login = Literal["auto", "never"]
+_cache_lock = threading.Lock()
+_accounts: dict[str, Accounts] = {}
+
+
+def _accounts_for(env: Mapping[str, str]) -> Accounts:
+    """One Accounts per gtoken home and emulator setting in this process, shared by callers."""
+    key = f"{env.get('GTOKEN_HOME', '')}\0{env.get('GTOKEN_EMULATOR_HOST', '')}"
+    with _cache_lock:
+        if key not in _accounts:
+            _accounts[key] = Accounts(env=env)
+        return _accounts[key]
+
+
+def _client(client_secrets: str | os.PathLike[str] | Mapping[str, Any]) -> ClientSecrets:
+    if isinstance(client_secrets, Mapping):
+        return ClientSecrets.from_json(client_secrets)
+    path = Path(client_secrets)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the client secrets file {str(path)!r}: {exc.strerror}",
+            hint="Download it from Google Cloud console > APIs & Services > Credentials.",
+        ) from None
+    return ClientSecrets.from_json(text, source=str(path))
+
+
+def _can_interact(env: Mapping[str, str]) -> bool:
+    from gtoken.flows import can_open_browser
+
+    return can_open_browser(env) or sys.stdin.isatty()
+
+
+def credentials(
+    scopes: Iterable[str] = (),
+    *,
+    client_secrets: str | os.PathLike[str] | Mapping[str, Any] | None = None,
+    account: str | None = None,
+    login: Login = "auto",
+    env: Mapping[str, str] | None = None,
+) -> Credentials:
+    """google-auth Credentials for ``account`` (default: the default account) with ``scopes``
+    (short forms like ``gmail.readonly`` or full URLs), running consent when needed and allowed.
+
+    Without ``client_secrets`` only accounts already signed in (``gtoken login``) are used.
+    Raises ConsentRequired or ScopeNotGranted when consent is needed and cannot run."""
+    env = os.environ if env is None else env
+    wanted = frozenset(_scopes.expand(s) for s in scopes)
+    accounts = _accounts_for(env)
+    client = _client(client_secrets) if client_secrets is not None else None
+    record = _usable_record(accounts, client, account, wanted)
+    if record is None:
+        if client is None or login == "never" or not _can_interact(env):
+            _explain_missing(accounts, client, account, wanted)
+        from gtoken.flows import Console
+
+        signed_in = accounts.login(
+            client, wanted, console=Console.for_stream(sys.stderr), account=account
+        )
+        record = accounts.find(signed_in.id)
+        accounts.check_scopes(record, wanted)  # the person may have unticked a scope
+    return Credentials(accounts, record.id, scopes=wanted)
+
+
+def _usable_record(
+    accounts: Accounts, client: ClientSecrets | None, account: str | None, wanted: frozenset[str]
+) -> AccountRecord | None:
+    client_id = client.client_id if client else None
+    try:
+        record = accounts.find(account, client_id=client_id)
+    except ConsentRequired:
+        return None
+    if record.status != "active":
+        return None
+    try:
+        accounts.check_scopes(record, wanted)
+    except ScopeNotGranted:
+        return None
+    return record
+
+
+def _explain_missing(
+    accounts: Accounts, client: ClientSecrets | None, account: str | None, wanted: frozenset[str]
+) -> NoReturn:
+    """Raise the error that says why no usable account is there."""
+    record = accounts.find(account, client_id=client.client_id if client else None)
+    if record.status != "active":
+        raise ConsentRequired(record.email or record.id, record.status_reason or record.status)
+    accounts.check_scopes(record, wanted)
+    raise AssertionError("unreachable: the account was usable")  # pragma: no cover
+
+
+def build(
+    api: str,
+    version: str,
+    *,
+    scopes: Iterable[str] = (),
+    client_secrets: str | os.PathLike[str] | Mapping[str, Any] | None = None,
+    account: str | None = None,
+    login: Login = "auto",
+    env: Mapping[str, str] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """``googleapiclient.discovery.build(api, version)`` with gtoken credentials; sent to the
+    emulator when ``GTOKEN_EMULATOR_HOST`` is set. Other keyword arguments go to ``build``."""
+    from googleapiclient.discovery import build as discovery_build
+
+    env = os.environ if env is None else env
+    creds = credentials(
+        scopes, client_secrets=client_secrets, account=account, login=login, env=env
+    )
+    endpoint = _accounts_for(env).endpoints.api_endpoint(api)
+    if endpoint is not None:
+        options = dict(kwargs.pop("client_options", None) or {})
+        options.setdefault("api_endpoint", endpoint)
+        kwargs["client_options"] = options
+    kwargs.setdefault("static_discovery", True)
+    return discovery_build(api, version, credentials=creds, **kwargs)

@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "credentials": "gtoken.api",
     "build": "gtoken.api",
-    "Credentials": "gtoken.credentials",
+    "Credentials": "gtoken.adapters.google_auth",
     "Accounts": "gtoken.accounts",
     "Account": "gtoken.accounts",
     "Token": "gtoken.oauth.token",
@@ -60,7 +60,7 @@ __all__ = [
 if TYPE_CHECKING:
     from gtoken.accounts import Account, Accounts
     from gtoken.api import build, credentials
-    from gtoken.credentials import Credentials
+    from gtoken.adapters.google_auth import Credentials
     from gtoken.errors import (
         AccessDenied,
         AuthorizationError,

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, NoReturn
 
 from gtoken.accounts import Accounts
-from gtoken.credentials import Credentials
+from gtoken.adapters.google_auth import Credentials
 from gtoken.errors import ConfigError, ConsentRequired, ScopeNotGranted
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
@@ -87,7 +87,7 @@ def credentials(
         )
         record = accounts.find(signed_in.id)
         accounts.check_scopes(record, wanted)  # the person may have unticked a scope
-    return Credentials(accounts, record.id, scopes=wanted)
+    return Credentials(accounts, record.id, scopes=wanted, email=record.email)
 
 
 def _usable_record(

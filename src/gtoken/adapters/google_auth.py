@@ -29,13 +29,20 @@ _MIN_TTL = _helpers.REFRESH_THRESHOLD.total_seconds() + 60
 class Credentials(ga_credentials.Credentials):
     """A stored account's token, refreshed through gtoken. Made by :func:`gtoken.credentials`."""
 
-    def __init__(self, accounts: Accounts, account_id: str, *, scopes: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        accounts: Accounts,
+        account_id: str,
+        *,
+        scopes: Iterable[str] = (),
+        email: str | None = None,
+    ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._accounts = accounts
         self._account_id = account_id
         self._requested = frozenset(scopes)
         self._granted: frozenset[str] = frozenset()
-        self.account = ""
+        self.account = email or ""
 
     def refresh(self, request: Any) -> None:
         """Fetch a fresh token through gtoken (``request``, google-auth's transport, is unused:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from gtoken.emulator import pages
@@ -49,10 +49,16 @@ async def body(request: Request, world: World) -> bytes:
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
         raise TokenError(413, "invalid_request", f"Request body larger than {limit} bytes.")
     data = bytearray()
-    async for chunk in request.stream():
-        data += chunk
-        if len(data) > limit:
-            raise TokenError(413, "invalid_request", f"Request body larger than {limit} bytes.")
+    try:
+        async for chunk in request.stream():
+            data += chunk
+            if len(data) > limit:
+                raise TokenError(
+                    413, "invalid_request", f"Request body larger than {limit} bytes."
+                )
+    except ClientDisconnect:
+        # The client went away mid-body (a killed process): an answer nobody will read.
+        raise bad_request("The client disconnected before sending the whole body.") from None
     return bytes(data)
 
 

@@ -7,10 +7,11 @@ fail instead.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,53 @@ def emulator(emulator_process: str) -> Iterator[Emulator]:
     with Emulator(emulator_process) as emu:
         emu.reset()
         yield emu
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Fail a test whose output or logs show a secret the emulator issued (DESIGN invariant 1).
+
+    Looks at everything pytest captured for the test: stdout, stderr and log records."""
+    report = yield
+    url = getattr(item, "funcargs", {}).get("emulator_process")
+    if call.when != "call" or url is None or report.failed:
+        return report
+    captured = "\n".join(text for _, text in report.sections)
+    if not captured:
+        return report
+    with Emulator(url) as emu:
+        leaked = [s for s in emu.issued() if len(s) >= 16 and s in captured]
+    if leaked:
+        report.outcome = "failed"
+        report.longrepr = (
+            f"{len(leaked)} secret(s) issued by the emulator appear in this test's captured "
+            "output or logs (shown here only by length: "
+            f"{', '.join(str(len(s)) for s in leaked)} characters)"
+        )
+    return report
+
+
+@pytest.fixture(autouse=True)
+def _capture_all_logs(caplog: pytest.LogCaptureFixture) -> None:
+    """Every log record, at every level, is captured and so searched for secrets; except the
+    HTTP clients' own, which record what the tests themselves send as a browser would (codes in
+    redirects, tokens in tokeninfo URLs). gtoken's traffic through them is checked on its own
+    (tests/test_refresh.py). Also except google-auth-oauthlib's and requests-oauthlib's, which log
+    the callback's code at INFO and whole token responses at DEBUG when tests run Google's own
+    flow against the emulator: leaks gtoken exists to avoid."""
+    caplog.set_level(logging.DEBUG)
+    noisy_loggers = (
+        "httpx",
+        "httpcore",
+        "urllib3",
+        "googleapiclient.discovery",
+        "google_auth_oauthlib",
+        "requests_oauthlib",
+    )
+    for noisy in noisy_loggers:
+        caplog.set_level(logging.WARNING, logger=noisy)
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import textwrap
@@ -210,3 +211,15 @@ def test_asking_for_a_scope_not_granted_names_it(emulator, accounts) -> None:
         accounts.token(scopes=["gmail.readonly", "drive.file"])
     assert caught.value.missing == {"https://www.googleapis.com/auth/drive.file"}
     assert "drive.file" in str(caught.value)
+
+
+def test_gtokens_own_http_traffic_logs_no_secret(emulator, accounts, clock, caplog) -> None:
+    _, token = signed_in(emulator, accounts)
+    clock.advance(3600)
+    for name in ("httpx", "httpcore", "gtoken"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    fresh = accounts.token()
+    assert "HTTP Request: POST" in caplog.text  # the traffic was logged, and looked at
+    secrets = emulator.issued() | {fresh.access_token, token.id_token or ""}
+    leaked = [s for s in secrets if len(s) >= 16 and s in caplog.text]
+    assert not leaked, f"{len(leaked)} secret(s) in the HTTP client's debug log"

@@ -164,5 +164,10 @@ class Emulator:
         result: dict[str, Any] = self._call("GET", "/stats")
         return result
 
+    def issued(self) -> set[str]:
+        """Every secret the emulator handed out since the last reset."""
+        lists: dict[str, list[str]] = self._call("GET", "/issued")
+        return {secret for values in lists.values() for secret in values}
+
     def reset(self) -> None:
         self._call("POST", "/reset")

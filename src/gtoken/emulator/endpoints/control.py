@@ -219,6 +219,18 @@ def routes(world: World) -> list[Route]:
     async def stats(request: Request) -> Response:
         return ok(world.stats.as_json())
 
+    async def issued(request: Request) -> Response:
+        # For test suites that check no secret leaks into their logs: every secret handed out.
+        return ok(
+            {
+                "access_tokens": list(world.access_tokens),
+                "refresh_tokens": list(world.refresh_tokens),
+                "codes": list(world.codes),
+                "device_codes": list(world.device_codes),
+                "client_secrets": [c.client_secret for c in world.clients.values()],
+            }
+        )
+
     async def reset(request: Request) -> Response:
         world.reset()
         return ok({"status": "reset"})
@@ -236,6 +248,7 @@ def routes(world: World) -> list[Route]:
         ("/clock", clock, ["GET", "POST"]),
         ("/faults", faults, ["GET", "POST", "DELETE"]),
         ("/stats", stats, ["GET"]),
+        ("/issued", issued, ["GET"]),
         ("/reset", reset, ["POST"]),
     ]
     return [Route("/_emulator" + path, handler(fn), methods=m) for path, fn, m in table]

@@ -9,7 +9,8 @@ Names are loaded on first use, so ``import gtoken`` (and the ``gtoken token`` co
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: `gtoken token` is hot
 
 __version__ = "0.1.0"
 
@@ -59,8 +60,8 @@ __all__ = [
 
 if TYPE_CHECKING:
     from gtoken.accounts import Account, Accounts
-    from gtoken.api import build, credentials
     from gtoken.adapters.google_auth import Credentials
+    from gtoken.api import build, credentials
     from gtoken.errors import (
         AccessDenied,
         AuthorizationError,
@@ -78,7 +79,7 @@ if TYPE_CHECKING:
     from gtoken.oauth.token import Token
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'gtoken' has no attribute {name!r}")

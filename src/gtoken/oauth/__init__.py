@@ -10,10 +10,6 @@ Google's endpoint URLs in :mod:`gtoken.oauth.endpoints`.
 
 from __future__ import annotations
 
-from gtoken.oauth import endpoints, scopes
-from gtoken.oauth.authorization import AuthorizationRequest, parse_redirect
-from gtoken.oauth.clients import ClientSecrets
-from gtoken.oauth.error_bodies import ErrorContext, RequestKind, error_from_response
 from gtoken.errors import (
     AccessDenied,
     AuthorizationError,
@@ -42,6 +38,10 @@ from gtoken.errors import (
     UnauthorizedClient,
     WrongKey,
 )
+from gtoken.oauth import endpoints, scopes
+from gtoken.oauth.authorization import AuthorizationRequest, parse_redirect
+from gtoken.oauth.clients import ClientSecrets
+from gtoken.oauth.error_bodies import ErrorContext, RequestKind, error_from_response
 from gtoken.oauth.grants import (
     TokenRequest,
     code_exchange,

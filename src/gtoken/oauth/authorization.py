@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from typing import Final, Literal
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
+from gtoken.errors import AccessDenied, AuthorizationError, ConfigError, StateMismatch
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
-from gtoken.errors import AccessDenied, AuthorizationError, ConfigError, StateMismatch
 from gtoken.oauth.pkce import Pkce
 from gtoken.oauth.redact import fingerprint, redact
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from gtoken.oauth.endpoints import AUTH_URI, TOKEN_URI
 from gtoken.errors import ConfigError
+from gtoken.oauth.endpoints import AUTH_URI, TOKEN_URI
 from gtoken.oauth.redact import fingerprint
 
 __all__ = ["ClientSecrets"]

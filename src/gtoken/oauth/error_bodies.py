@@ -15,7 +15,6 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Final, Literal, NamedTuple
 
-from gtoken.oauth.causes import likely_causes
 from gtoken.errors import (
     AuthorizationPending,
     DeviceAccessDenied,
@@ -31,6 +30,7 @@ from gtoken.errors import (
     SlowDown,
     UnauthorizedClient,
 )
+from gtoken.oauth.causes import likely_causes
 from gtoken.oauth.redact import redact
 
 __all__ = [

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 
+from gtoken.errors import InvalidToken, ProtocolError
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.error_bodies import ErrorContext, error_from_response
-from gtoken.errors import InvalidToken, ProtocolError
 from gtoken.oauth.redact import fingerprint
 from gtoken.oauth.token import Token
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from gtoken.oauth import scopes as _scopes
 from gtoken.errors import ProtocolError
+from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.redact import fingerprint
 
 __all__ = ["Token", "id_token_claims"]
@@ -69,15 +69,17 @@ class Token:
         """The token to keep after a refresh answered with ``response``.
 
         Google's refresh answers carry no refresh token (and may carry no ID token): then the old
-        ones, and the old refresh token's time limit, are kept. This is the one place that rule
-        lives. Everything else, the granted scopes included, comes from ``response``.
+        ones, and the old refresh token's time limit, are kept, unless the answer states that limit
+        afresh (Testing apps' answers do). This is the one place that rule lives. Everything else,
+        the granted scopes included, comes from ``response``.
         """
         if response.refresh_token:
             return dataclasses.replace(response, id_token=response.id_token or self.id_token)
         return dataclasses.replace(
             response,
             refresh_token=self.refresh_token,
-            refresh_token_expires_at=self.refresh_token_expires_at,
+            refresh_token_expires_at=response.refresh_token_expires_at
+            or self.refresh_token_expires_at,
             id_token=response.id_token or self.id_token,
         )
 

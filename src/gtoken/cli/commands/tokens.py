@@ -1,0 +1,113 @@
+"""``gtoken token``, ``header``, ``curl`` and ``info``: a valid access token, and what it is."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import time
+from datetime import UTC, datetime
+
+from gtoken.accounts import Accounts
+from gtoken.cli.fast import DEFAULT_MIN_TTL
+from gtoken.cli.formats import iso_utc, render_token
+from gtoken.cli.output import Io, client_label, relative_time, short_scopes
+from gtoken.errors import ConfigError
+from gtoken.oauth.token import Token
+
+
+def token(args: argparse.Namespace, io: Io) -> int:
+    label, fresh = _fresh_token(args, io)
+    expires_at = None if fresh.expires_at is None else fresh.expires_at.timestamp()
+    io.data(
+        render_token(
+            args.format,
+            fresh.access_token,
+            expires_at=expires_at,
+            scopes=fresh.scopes,
+            account=label,
+            now=time.time(),
+        )
+    )
+    return 0
+
+
+def header(args: argparse.Namespace, io: Io) -> int:
+    args.format = "header"
+    return token(args, io)
+
+
+def curl(args: argparse.Namespace, io: Io) -> int:
+    program = shutil.which("curl", path=io.env.get("PATH"))
+    if program is None:
+        raise ConfigError(
+            "curl is not installed (or not on PATH)",
+            hint='Install curl, or pass the header to another client: -H "$(gtoken header)".',
+        )
+    _, fresh = _fresh_token(args, io)
+    # The header goes through a pipe as a curl config file (-K), so that the token is neither on
+    # curl's command line (visible in ps) nor in its stdin (which stays the caller's, for -d @-).
+    read, write = os.pipe()
+    try:
+        with os.fdopen(write, "w", encoding="ascii") as config:
+            config.write(f'header = "Authorization: Bearer {_quoted(fresh.access_token)}"\n')
+        command = [program, "-K", f"/dev/fd/{read}", args.url, *args.curl_args]
+        # curl from PATH, with the person's own arguments: what this command is for.
+        code = subprocess.run(command, pass_fds=(read,), check=False).returncode  # noqa: S603
+        return code if code >= 0 else 128 - code  # killed by a signal: as a shell says it
+    finally:
+        os.close(read)
+
+
+def info(args: argparse.Namespace, io: Io) -> int:
+    from gtoken.tokeninfo import tokeninfo
+
+    with Accounts(env=io.env) as accounts:
+        record = accounts.find(args.account)
+        about = tokeninfo(accounts, record.id)
+    label = record.email or record.id
+    if args.json:
+        document = {
+            "account": about.email or label,
+            "client_id": about.client_id,
+            "scopes": sorted(about.scopes),
+            "expires_at": None
+            if about.expires_at is None
+            else iso_utc(about.expires_at.timestamp()),
+            "access_type": about.access_type,
+        }
+        io.data(json.dumps(document, indent=2) + "\n")
+        return 0
+    now = datetime.now(UTC)
+    expiry = relative_time(about.expires_at, now)
+    if about.expires_at is not None:
+        expiry += f" ({iso_utc(about.expires_at.timestamp())})"
+    lines = [
+        ("account", about.email or label),
+        ("client", client_label(about.client_id) if about.client_id else "unknown"),
+        ("scopes", ", ".join(short_scopes(about.scopes))),
+        ("expires", expiry),
+    ]
+    if about.access_type:
+        lines.append(("access type", about.access_type))
+    io.data("".join(f"{name + ':':<13}{value}\n" for name, value in lines))
+    return 0
+
+
+def _fresh_token(args: argparse.Namespace, io: Io) -> tuple[str, Token]:
+    """The account's label and a token valid for ``--min-ttl`` more seconds."""
+    with Accounts(env=io.env) as accounts:
+        record = accounts.find(args.account)
+        fresh = accounts.token(
+            record.id,
+            scopes=args.scopes or None,
+            min_ttl=getattr(args, "min_ttl", DEFAULT_MIN_TTL),
+        )
+    return record.email or record.id, fresh
+
+
+def _quoted(value: str) -> str:
+    """``value`` inside a double-quoted curl config string."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')

@@ -1,0 +1,387 @@
+"""The ``gtoken`` command line: every command, option and help text, and nothing else.
+
+Each command names the function that runs it (``module:function`` under :mod:`gtoken.cli`),
+imported only when that command runs, so that a command loads what it uses and no more.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import math
+from collections.abc import Callable
+from typing import Any
+
+from gtoken import __version__
+from gtoken.cli.fast import DEFAULT_MIN_TTL
+from gtoken.cli.formats import FORMATS
+
+__all__ = ["EPILOG", "build"]
+
+EPILOG = """\
+exit codes: 0 ok, 1 unexpected error, 2 usage, 3 configuration,
+4 consent needed (run gtoken login), 5 network, 130 interrupted
+
+environment: GTOKEN_HOME, GTOKEN_KEY, GTOKEN_KEY_NEW, GTOKEN_CLIENT_SECRETS,
+GTOKEN_EMULATOR_HOST, GTOKEN_DEBUG, BROWSER, NO_COLOR (see docs/cli.md)"""
+
+_ACCOUNT_HELP = "the account, by e-mail or id (default: the default account)"
+
+Parser = argparse.ArgumentParser
+
+
+def build(*, width: int | None = None) -> tuple[Parser, dict[str, Parser]]:
+    """The ``gtoken`` parser, and every command's parser by its words (``"key rotate"``).
+
+    ``width`` fixes the help text's width (the docs use it); by default it follows the terminal.
+    """
+    formatter: Callable[..., argparse.HelpFormatter] = (
+        argparse.RawDescriptionHelpFormatter
+        if width is None
+        else functools.partial(argparse.RawDescriptionHelpFormatter, width=width)
+    )
+    parser = Parser(
+        prog="gtoken",
+        description="Google API OAuth 2.0 tokens for programs, kept working.",
+        epilog=EPILOG,
+        formatter_class=formatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument("--version", action="version", version=f"gtoken {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    commands.required = True
+    found: dict[str, Parser] = {}
+
+    def command(
+        name: str, handler: str, help: str, description: str, group: Any = commands
+    ) -> Parser:
+        sub: Parser = group.add_parser(
+            name,
+            help=help,
+            description=description,
+            formatter_class=formatter,
+            allow_abbrev=False,
+        )
+        sub.set_defaults(handler=handler, parser=sub)
+        found[sub.prog.removeprefix("gtoken ")] = sub
+        return sub
+
+    _login(command)
+    _token(command)
+    _header(command)
+    _curl(command)
+    _info(command)
+    _accounts(command)
+    _revoke(command)
+    _logout(command)
+    _export(command)
+    _import(command)
+    _doctor(command)
+    _key(command)
+    _emulator(command)
+    return parser, found
+
+
+# -- value types ----------------------------------------------------------------------------------
+
+
+def _scope(word: str) -> str:
+    """A scope as typed, after checking that it is one (short form or URL)."""
+    from gtoken.oauth.scopes import expand
+
+    try:
+        expand(word)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return word.strip()
+
+
+def _seconds(text: str, *, positive: bool = False) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        kind = "a positive" if positive else "a non-negative"
+        raise argparse.ArgumentTypeError(f"{text!r} is not {kind} number of seconds")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    return _seconds(text, positive=True)
+
+
+def _account(parser: Parser, what: str = _ACCOUNT_HELP) -> None:
+    parser.add_argument("--account", metavar="ACCOUNT", help=what)
+
+
+def _scopes(parser: Parser, help: str, *, required: bool = False) -> None:
+    parser.add_argument(
+        "--scope",
+        dest="scopes",
+        action="append",
+        type=_scope,
+        metavar="SCOPE",
+        required=required,
+        default=[],
+        help=help,
+    )
+
+
+def _min_ttl(parser: Parser) -> None:
+    parser.add_argument(
+        "--min-ttl",
+        type=_seconds,
+        default=DEFAULT_MIN_TTL,
+        metavar="SECONDS",
+        help="refresh first if the token expires within this many seconds "
+        f"(default {DEFAULT_MIN_TTL:g})",
+    )
+
+
+_CHECK_SCOPES = (
+    "fail (exit 4) unless the account has granted this scope; repeat for more (short form, "
+    "e.g. gmail.readonly, or a full scope URL)"
+)
+
+# -- commands -------------------------------------------------------------------------------------
+
+Command = Callable[..., Parser]
+
+
+def _login(command: Command) -> None:
+    sub = command(
+        "login",
+        "commands.login:login",
+        "sign in with Google and store the account",
+        "Sign in with Google in a browser and store the account, encrypted, as the default.\n\n"
+        "The browser opens on this machine (or $BROWSER); with --no-browser, or when no browser\n"
+        "can open here (SSH, containers), gtoken prints the address to open anywhere and you\n"
+        "paste back the address the browser ends on. --device uses Google's device flow, which\n"
+        "Google allows only for a few scopes (drive.file, youtube, sign-in).\n\n"
+        "Google may grant fewer scopes than asked (the person can untick them): the login says\n"
+        "which were not granted and still succeeds. Signing in again for one more scope keeps\n"
+        "the earlier ones.",
+    )
+    sub.add_argument(
+        "--client-secrets",
+        metavar="FILE",
+        help="the OAuth client's client_secret.json, as downloaded from Google Cloud console "
+        "(default: $GTOKEN_CLIENT_SECRETS)",
+    )
+    _scopes(
+        sub,
+        "a scope to ask for; repeat for more. Short forms (gmail.readonly, drive.file, mail, "
+        "openid, email, profile) or full scope URLs. openid and email are always added.",
+        required=True,
+    )
+    sub.add_argument(
+        "--account",
+        metavar="EMAIL",
+        help="the Google account to sign in with (Google preselects it)",
+    )
+    how = sub.add_mutually_exclusive_group()
+    how.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="do not open a browser: print the address and read the pasted redirect address",
+    )
+    how.add_argument("--device", action="store_true", help="use the device flow (few scopes)")
+    sub.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=300.0,
+        metavar="SECONDS",
+        help="how long to wait for the sign-in to finish (default 300)",
+    )
+
+
+def _token(command: Command) -> None:
+    sub = command(
+        "token",
+        "commands.tokens:token",
+        "print a valid access token",
+        "Print a valid access token of the account, refreshing it first when it expires within\n"
+        "--min-ttl seconds.\n\n"
+        "Formats: bare, the token alone on one line (default); header, 'Authorization: Bearer\n"
+        "TOKEN'; json, an object with access_token, expires_at (ISO 8601, UTC), expires_in\n"
+        "(seconds), scopes, account and token_type.",
+    )
+    _account(sub)
+    _scopes(sub, _CHECK_SCOPES)
+    sub.add_argument(
+        "--format", choices=FORMATS, default="bare", help="how to print it (default bare)"
+    )
+    _min_ttl(sub)
+
+
+def _header(command: Command) -> None:
+    sub = command(
+        "header",
+        "commands.tokens:header",
+        "print 'Authorization: Bearer TOKEN'",
+        "Print the HTTP header that carries a valid access token: the same as\n"
+        'gtoken token --format header. For example: curl -H "$(gtoken header)" URL',
+    )
+    _account(sub)
+    _scopes(sub, _CHECK_SCOPES)
+    _min_ttl(sub)
+
+
+def _curl(command: Command) -> None:
+    sub = command(
+        "curl",
+        "commands.tokens:curl",
+        "run curl with the Authorization header added",
+        "Run curl on URL with a valid access token in an Authorization header, and exit with\n"
+        "curl's exit code. gtoken's options go before URL; everything after URL goes to curl\n"
+        "as it is. The header reaches curl through a pipe, never its command line, so the\n"
+        "token does not show in the process list.",
+    )
+    _account(sub)
+    _scopes(sub, _CHECK_SCOPES)
+    sub.add_argument("url", metavar="URL", help="the URL to fetch")
+    sub.add_argument(
+        "curl_args", nargs=argparse.REMAINDER, metavar="CURL_ARGS", help="passed to curl"
+    )
+
+
+def _info(command: Command) -> None:
+    sub = command(
+        "info",
+        "commands.tokens:info",
+        "ask Google about the current token",
+        "Ask Google's tokeninfo endpoint about the account's current access token (refreshing\n"
+        "it first if needed): the account, the client it was issued to, its scopes and when it\n"
+        "expires.",
+    )
+    _account(sub)
+    sub.add_argument("--json", action="store_true", help="print a JSON object")
+
+
+def _accounts(command: Command) -> None:
+    sub = command(
+        "accounts",
+        "commands.accounts:accounts",
+        "list the stored accounts",
+        "List the accounts in the store: e-mail, client, granted scopes, status (active,\n"
+        "needs_consent with the reason, revoked) and when the access token expires.\n"
+        "'*' marks the default account.",
+    )
+    sub.add_argument("--json", action="store_true", help="print a JSON list")
+
+
+def _revoke(command: Command) -> None:
+    sub = command(
+        "revoke",
+        "commands.accounts:revoke",
+        "revoke the account's access at Google, then forget it",
+        "Revoke the account's grant at Google (its refresh and access tokens stop working\n"
+        "everywhere) and remove it from the store.",
+    )
+    _account(sub)
+
+
+def _logout(command: Command) -> None:
+    sub = command(
+        "logout",
+        "commands.accounts:logout",
+        "forget the account (Google is not told)",
+        "Remove the account from the store. Its grant at Google stays; gtoken revoke also\n"
+        "revokes it there.",
+    )
+    _account(sub)
+
+
+def _export(command: Command) -> None:
+    sub = command(
+        "export",
+        "commands.portable:export",
+        "print the account as an authorized_user JSON (ADC format)",
+        "Print the account as Google's authorized_user JSON on stdout, the format of\n"
+        "Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS) and of\n"
+        "google.oauth2.credentials.Credentials.from_authorized_user_file. It holds the refresh\n"
+        "token: keep it private.",
+    )
+    _account(sub)
+
+
+def _import(command: Command) -> None:
+    sub = command(
+        "import",
+        "commands.portable:import_",
+        "adopt a token.json, authorized_user file or token.pickle",
+        "Adopt the account in a quickstart token.json, an authorized_user (ADC) JSON file or a\n"
+        "token.pickle into the store, as the default account. Pickles are read without running\n"
+        "any of their code.",
+    )
+    sub.add_argument("file", metavar="FILE", help="the file to import")
+
+
+def _doctor(command: Command) -> None:
+    sub = command(
+        "doctor",
+        "commands.doctor:doctor",
+        "check the setup and explain each problem",
+        "Check gtoken's setup (home, key, store, accounts, client secrets, network) and print\n"
+        "each finding: ok, warning or problem, with how to fix it. Exits 3 when there is a\n"
+        "problem.",
+    )
+    sub.add_argument(
+        "--client-secrets",
+        metavar="FILE",
+        help="also check this client_secret.json (default: $GTOKEN_CLIENT_SECRETS)",
+    )
+    sub.add_argument("--json", action="store_true", help="print a JSON list")
+
+
+def _key(command: Command) -> None:
+    sub = command(
+        "key",
+        "",
+        "manage the store's encryption key",
+        "Manage the key that encrypts the store.",
+    )
+    keys = sub.add_subparsers(dest="key_command", metavar="KEY_COMMAND", title="key commands")
+    keys.required = True
+    rotate = command(
+        "rotate",
+        "commands.keys:rotate",
+        "re-encrypt the store with a new key",
+        "Re-encrypt every stored secret with a new key.\n\n"
+        "With the key file (key.json in GTOKEN_HOME, the default): adds a new random key to it\n"
+        "(or GTOKEN_KEY_NEW's key when set), re-encrypts, then removes the old keys no value\n"
+        "uses any more (unless --keep-old).\n\n"
+        "With GTOKEN_KEY: gtoken cannot change your environment, so make a key with\n"
+        "gtoken key new, run  GTOKEN_KEY_NEW=<new key> gtoken key rotate  (GTOKEN_KEY still the\n"
+        "old key), then set GTOKEN_KEY to the new key wherever gtoken runs.\n\n"
+        "Programs that have the store open keep the key they started with: stop them first.",
+        group=keys,
+    )
+    rotate.add_argument(
+        "--keep-old",
+        action="store_true",
+        help="keep the old keys in key.json (for programs still running with them)",
+    )
+    command(
+        "new",
+        "commands.keys:new",
+        "print a new random key",
+        "Print a new random key (base64 of 32 bytes), for GTOKEN_KEY or GTOKEN_KEY_NEW.",
+        group=keys,
+    )
+
+
+def _emulator(command: Command) -> None:
+    sub = command(
+        "emulator",
+        "commands.emulator:emulator",
+        "run the local Google OAuth emulator",
+        "Run a local fake of Google's OAuth endpoints and of slices of the Gmail, Drive and\n"
+        "Sheets APIs. The first line on stdout is 'gtoken emulator listening on\n"
+        "http://HOST:PORT'. Point gtoken at it with GTOKEN_EMULATOR_HOST=HOST:PORT.",
+    )
+    sub.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    sub.add_argument(
+        "--port", type=int, default=8089, help="port to bind; 0 picks a free one (default 8089)"
+    )

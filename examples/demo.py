@@ -1,102 +1,106 @@
-"""The README demo: gtoken's emulator standing in for Google, end to end, on a fresh machine.
+"""The README demo: gtoken end to end on the embedded defaults, with the emulator as Google.
 
-1. start ``gtoken emulator`` (a local Google) on a free port;
-2. register an OAuth client and a user with its control API, and answer consent automatically;
-3. obtain a token with the authorization-code flow (PKCE, state) and print it;
-4. list the user's seeded Gmail labels with Google's own ``googleapiclient``.
+1. start ``gtoken emulator`` (a local Google) and register an OAuth client and a user;
+2. ``gtoken login`` once (consent is answered automatically; the "browser" is one HTTP GET);
+3. ``gtoken accounts`` and ``gtoken token``, as a shell user would;
+4. a script lists Gmail labels and messages with ``gtoken.build``, no token file in sight;
+5. the emulator's clock jumps an hour: the access token is dead, and the same script's next call
+   refreshes it silently (one refresh, stored encrypted for every later process).
+
+Everything lives in a fresh temporary GTOKEN_HOME that is removed at the end.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import secrets
+import json
+import os
+import shlex
 import subprocess
 import sys
-from urllib.parse import parse_qsl, urlencode, urlsplit
-
-import httpx
-from google.oauth2.credentials import Credentials
-from googleapiclient.discovery import build
+import tempfile
+from pathlib import Path
 
 from gtoken.emulator.client import Emulator
 
-SCOPES = "openid email https://www.googleapis.com/auth/gmail.readonly"
-REDIRECT_URI = "http://127.0.0.1:8765/"
+FETCH = "import sys, httpx; httpx.get(sys.argv[1], follow_redirects=True, timeout=30)"
 
 
-def start_emulator() -> tuple[subprocess.Popen[str], str]:
+def step(title: str) -> None:
+    print(f"\n== {title}")
+
+
+def gtoken(*args: str, env: dict[str, str]) -> str:
+    print(f"$ gtoken {shlex.join(args)}")
+    result = subprocess.run(
+        [sys.executable, "-m", "gtoken", *args], env=env, capture_output=True, text=True
+    )
+    for line in result.stderr.splitlines():
+        print(f"  {line}")
+    if result.returncode != 0:
+        raise SystemExit(f"gtoken {args[0]} failed with exit code {result.returncode}")
+    return result.stdout
+
+
+def list_mail(env: dict[str, str]) -> None:
+    """What a user's script looks like with gtoken: no token.json, no refresh code."""
+    import gtoken
+
+    gmail = gtoken.build("gmail", "v1", scopes=["gmail.readonly"], env=env)
+    labels = gmail.users().labels().list(userId="me").execute()["labels"]
+    print(
+        f"  {len(labels)} labels: {', '.join(sorted(label['name'] for label in labels)[:8])}, ..."
+    )
+    unread = gmail.users().messages().list(userId="me", q="is:unread", maxResults=3).execute()
+    for ref in unread.get("messages", []):
+        message = (
+            gmail.users().messages().get(userId="me", id=ref["id"], format="metadata").execute()
+        )
+        headers = {h["name"]: h["value"] for h in message["payload"]["headers"]}
+        print(f"  unread: {headers.get('Subject', '')!r} from {headers.get('From', '')}")
+
+
+def main() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "gtoken", "emulator", "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
     )
     assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    print(f"$ gtoken emulator --port 0\n  {line}")
-    return proc, line.rsplit(" ", 1)[-1]
-
-
-def obtain_token(client: dict[str, str]) -> dict[str, str]:
-    """The authorization-code flow with PKCE, the browser played by one HTTP GET."""
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-    state = secrets.token_urlsafe(16)
-    query = urlencode(
-        {
-            "client_id": client["client_id"],
-            "redirect_uri": REDIRECT_URI,
-            "response_type": "code",
-            "scope": SCOPES,
-            "state": state,
-            "code_challenge": challenge.rstrip(b"=").decode(),
-            "code_challenge_method": "S256",
-        }
-    )
-    redirect = httpx.get(f"{client['auth_uri']}?{query}").headers["location"]
-    answer = dict(parse_qsl(urlsplit(redirect).query))
-    assert answer["state"] == state, "state mismatch"
-    response = httpx.post(
-        client["token_uri"],
-        data={
-            "grant_type": "authorization_code",
-            "code": answer["code"],
-            "code_verifier": verifier,
-            "redirect_uri": REDIRECT_URI,
-            "client_id": client["client_id"],
-            "client_secret": client["client_secret"],
-        },
-    )
-    response.raise_for_status()
-    tokens: dict[str, str] = response.json()
-    return tokens
-
-
-def main() -> None:
-    proc, url = start_emulator()
+    listening = proc.stdout.readline().strip()
+    url = listening.rsplit(" ", 1)[-1]
     try:
-        emu = Emulator(url)
-        client = emu.create_client(type="installed", name="gtoken demo")["installed"]
-        user = emu.create_user("ada@example.com", "Ada Lovelace")
-        emu.consent_auto(email=user["email"])
-        print(f"  client {client['client_id'][:16]}..., user {user['email']}, consent: auto")
+        with tempfile.TemporaryDirectory(prefix="gtoken-demo-") as tmp, Emulator(url) as emu:
+            step("a local Google: gtoken emulator")
+            print(f"$ gtoken emulator --port 0\n  {listening}")
+            secrets = Path(tmp) / "client_secret.json"
+            secrets.write_text(json.dumps(emu.create_client(type="installed", name="gtoken demo")))
+            emu.create_user("ada@example.com", "Ada Lovelace")
+            emu.consent_auto(email="ada@example.com")
+            print("  client_secret.json downloaded; user ada@example.com; consent: automatic")
 
-        tokens = obtain_token(client)
-        print(f"\naccess token (expires in {tokens['expires_in']} s, scopes: {tokens['scope']}):")
-        print(f"  {tokens['access_token']}")
+            env = {
+                **os.environ,
+                "GTOKEN_HOME": str(Path(tmp) / "home"),
+                "GTOKEN_EMULATOR_HOST": emu.host,
+                "BROWSER": f"{shlex.join([sys.executable, '-c', FETCH])} %s &",
+            }
+            step("sign in once")
+            gtoken("login", "--client-secrets", str(secrets), "--scope", "gmail.readonly", env=env)
+            print(gtoken("accounts", env=env), end="")
 
-        creds = Credentials(tokens["access_token"])
-        gmail = build(
-            "gmail",
-            "v1",
-            credentials=creds,
-            client_options={"api_endpoint": emu.api_endpoint("gmail")},
-            static_discovery=True,
-        )
-        labels = gmail.users().labels().list(userId="me").execute()["labels"]
-        print(f"\nGmail labels of {user['email']} ({len(labels)}):")
-        for label in labels:
-            print(f"  {label['name']:<22} {label['type']}")
+            step("a token for curl and friends")
+            token = gtoken("token", env=env).strip()
+            print(f"  {token[:24]}... ({len(token)} characters; stored encrypted in GTOKEN_HOME)")
+
+            step("a script: gtoken.build('gmail', 'v1', scopes=['gmail.readonly'])")
+            list_mail(env)
+
+            step("an hour later: the access token has expired")
+            emu.advance(3600)
+            before = emu.stats()["token"].get("refresh_token", 0)
+            list_mail(env)
+            after = emu.stats()["token"].get("refresh_token", 0)
+            print(f"  refreshed silently: {after - before} refresh, the new token stored for all")
     finally:
         proc.terminate()
         proc.wait(timeout=10)

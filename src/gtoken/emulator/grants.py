@@ -230,7 +230,10 @@ def _issue(
         "token_type": "Bearer",
     }
     if sc.OPENID in scopes:
-        body["id_token"] = id_token(world, client.client_id, user, scopes, access, nonce)
+        # at_hash binds an ID token to its access token at sign-in; refreshed ID tokens leave it
+        # out (it is optional there), so that equal claims in the same second share a signature.
+        bound = access if new_refresh_token else None
+        body["id_token"] = id_token(world, client.client_id, user, scopes, bound, nonce)
     if refresh_token is not None and new_refresh_token:
         body["refresh_token"] = refresh_token.value
     if refresh_token is not None and refresh_token.expires_at is not None:

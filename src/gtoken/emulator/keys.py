@@ -3,8 +3,9 @@ issues to service accounts."""
 
 from __future__ import annotations
 
+import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
@@ -17,19 +18,35 @@ def _new_rsa() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
+_REMEMBERED = 512
+
+
 @dataclass(frozen=True)
 class SigningKey:
     """The key that signs ID tokens, as Google's ``/oauth2/v3/certs`` keys do (RS256)."""
 
     kid: str
     private_key: rsa.RSAPrivateKey
+    _signed: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def generate(cls) -> SigningKey:
         return cls(kid=secrets.token_hex(20), private_key=_new_rsa())
 
     def sign(self, claims: dict[str, Any]) -> str:
-        return jwt.encode(claims, self.private_key, algorithm="RS256", headers={"kid": self.kid})
+        """The RS256 JWT of ``claims``. RSA PKCS#1 v1.5 signatures are deterministic, so equal
+        claims give equal tokens: the last few hundred are remembered, which spares the 0.7 ms a
+        signature costs when many clients refresh the same users within one second."""
+        key = json.dumps(claims, sort_keys=True)
+        token = self._signed.get(key)
+        if token is None:
+            token = jwt.encode(
+                claims, self.private_key, algorithm="RS256", headers={"kid": self.kid}
+            )
+            if len(self._signed) >= _REMEMBERED:
+                self._signed.clear()
+            self._signed[key] = token
+        return token
 
     def jwk(self) -> dict[str, Any]:
         jwk: dict[str, Any] = RSAAlgorithm.to_jwk(self.private_key.public_key(), as_dict=True)

@@ -53,9 +53,7 @@ async def body(request: Request, world: World) -> bytes:
         async for chunk in request.stream():
             data += chunk
             if len(data) > limit:
-                raise TokenError(
-                    413, "invalid_request", f"Request body larger than {limit} bytes."
-                )
+                raise TokenError(413, "invalid_request", f"Request body larger than {limit} bytes.")
     except ClientDisconnect:
         # The client went away mid-body (a killed process): an answer nobody will read.
         raise bad_request("The client disconnected before sending the whole body.") from None

@@ -4,6 +4,7 @@
     creds = gtoken.credentials(["gmail.readonly"], client_secrets="client_secret.json")
 
 Names are loaded on first use, so ``import gtoken`` (and the ``gtoken token`` command) stays fast.
+asyncio programs use ``gtoken.aio`` (``import gtoken.aio``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ _EXPORTS = {
     "credentials": "gtoken.api",
     "build": "gtoken.api",
     "Credentials": "gtoken.adapters.google_auth",
+    "HttpxAuth": "gtoken.adapters.httpx_auth",
+    "httpx_auth": "gtoken.adapters.httpx_auth",
+    "RequestsAuth": "gtoken.adapters.requests_auth",
+    "requests_auth": "gtoken.adapters.requests_auth",
     "Accounts": "gtoken.accounts",
     "Account": "gtoken.accounts",
     "Token": "gtoken.oauth.token",
@@ -46,21 +51,27 @@ __all__ = [
     "ConsentRequired",
     "Credentials",
     "GTokenError",
+    "HttpxAuth",
     "InvalidGrant",
     "LoginTimeout",
     "NetworkError",
     "OAuthError",
+    "RequestsAuth",
     "ScopeNotGranted",
     "StoreError",
     "Token",
     "__version__",
     "build",
     "credentials",
+    "httpx_auth",
+    "requests_auth",
 ]
 
 if TYPE_CHECKING:
     from gtoken.accounts import Account, Accounts
     from gtoken.adapters.google_auth import Credentials
+    from gtoken.adapters.httpx_auth import HttpxAuth, httpx_auth
+    from gtoken.adapters.requests_auth import RequestsAuth, requests_auth
     from gtoken.api import build, credentials
     from gtoken.errors import (
         AccessDenied,

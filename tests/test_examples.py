@@ -80,3 +80,11 @@ def test_the_second_example_reuses_the_account(run, emulator: Emulator) -> None:
     run("gmail_labels.py")
     run("gmail_search.py")
     assert emulator.stats()["token"]["authorization_code"] == 1
+
+
+def test_async_labels(run) -> None:
+    assert "INBOX" in run("async_labels.py").splitlines()
+
+
+def test_httpx_labels(run) -> None:
+    assert "INBOX" in run("httpx_labels.py").splitlines()

@@ -223,3 +223,55 @@ def test_gtokens_own_http_traffic_logs_no_secret(emulator, accounts, clock, capl
     secrets = emulator.issued() | {fresh.access_token, token.id_token or ""}
     leaked = [s for s in secrets if len(s) >= 16 and s in caplog.text]
     assert not leaked, f"{len(leaked)} secret(s) in the HTTP client's debug log"
+
+
+def _revoked(emulator, accounts, clock, secrets) -> None:
+    emulator.revoke_user("ada@example.com")
+
+
+def _testing_week(emulator, accounts, clock, secrets) -> None:
+    clock.advance(7 * 24 * 3600)
+
+
+def _unused(emulator, accounts, clock, secrets) -> None:
+    clock.advance(184 * 24 * 3600)
+
+
+def _password(emulator, accounts, clock, secrets) -> None:
+    emulator.change_password("ada@example.com")
+
+
+def _hundred_more(emulator, accounts, clock, secrets) -> None:
+    for _ in range(100):
+        login(emulator, secrets, SCOPE)
+
+
+def _session_control(emulator, accounts, clock, secrets) -> None:
+    emulator.require_reauth("ada@example.com")
+
+
+@pytest.mark.parametrize(
+    ("cause", "status", "expected"),
+    [
+        (_revoked, "production", "removed this app's access"),
+        (_testing_week, "testing", "time limit ended at"),
+        (_unused, "production", "not used for 6 months"),
+        (_password, "production", "changed their password"),
+        (_hundred_more, "production", "more than 100 refresh tokens"),
+        (_session_control, "production", "session control"),
+    ],
+    ids=["revoked", "testing-7-days", "unused-6-months", "password", "over-100", "invalid_rapt"],
+)
+def test_each_invalid_grant_cause_is_named(
+    emulator, accounts, clock, cause, status, expected
+) -> None:
+    secrets = emulator.create_client(publishing_status=status)
+    signed_in(emulator, accounts, secrets)
+    cause(emulator, accounts, clock, secrets)
+    clock.advance(3600)
+    with pytest.raises(ConsentRequired) as caught:
+        accounts.token()
+    assert expected in str(caught.value)
+    record = accounts.find()
+    assert record.status == "needs_consent"
+    assert expected in (record.status_reason or "")  # doctor and `gtoken accounts` show it

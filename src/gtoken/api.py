@@ -7,36 +7,40 @@ The first call on a machine runs consent (a browser, or paste-back over SSH); la
 process, reuse the stored account and refresh its token when needed. When the account lacks a
 scope, consent runs again for it (incremental: earlier grants are kept); when consent cannot run
 (``login="never"``, or no terminal and no browser), a clear error says what is missing.
+
+Unattended programs use a service account instead, acting as a Workspace user with ``subject``
+(domain-wide delegation):
+
+    gmail = gtoken.build("gmail", "v1", scopes=["gmail.readonly"],
+                         service_account="key.json", subject="ada@example.com")
+
+With no client secrets, no service account and no account signed in to gtoken, the Application
+Default Credentials are used, found as ``google.auth.default()`` finds them (see
+:mod:`gtoken.adc`); the credentials' ``source`` says which were used.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from gtoken.accounts import Accounts
 from gtoken.adapters.google_auth import Credentials
 from gtoken.errors import ConfigError, ConsentRequired, ScopeNotGranted
+from gtoken.lookup import accounts_for
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
 from gtoken.store import AccountRecord
 
+if TYPE_CHECKING:
+    from gtoken.adapters.google_auth import TokenSource
+
 Login = Literal["auto", "never"]
-_cache_lock = threading.Lock()
-_accounts: dict[str, Accounts] = {}
-
-
-def _accounts_for(env: Mapping[str, str]) -> Accounts:
-    """One Accounts per gtoken home and emulator setting in this process, shared by callers."""
-    key = f"{env.get('GTOKEN_HOME', '')}\0{env.get('GTOKEN_EMULATOR_HOST', '')}"
-    with _cache_lock:
-        if key not in _accounts:
-            _accounts[key] = Accounts(env=env)
-        return _accounts[key]
+#: A service-account key: its file's path, or its parsed JSON.
+ServiceAccountKeyFile = str | os.PathLike[str] | Mapping[str, Any]
 
 
 def _client(client_secrets: str | os.PathLike[str] | Mapping[str, Any]) -> ClientSecrets:
@@ -66,18 +70,35 @@ def credentials(
     account: str | None = None,
     login: Login = "auto",
     env: Mapping[str, str] | None = None,
+    service_account: ServiceAccountKeyFile | None = None,
+    subject: str | None = None,
 ) -> Credentials:
     """google-auth Credentials for ``account`` (default: the default account) with ``scopes``
     (short forms like ``gmail.readonly`` or full URLs), running consent when needed and allowed.
 
-    Without ``client_secrets`` only accounts already signed in (``gtoken login``) are used.
+    Without ``client_secrets`` only accounts already signed in (``gtoken login``) are used, and
+    when there are none, the Application Default Credentials (``GOOGLE_APPLICATION_CREDENTIALS``,
+    then gcloud's file). With ``service_account`` (a key file's path or parsed JSON) the tokens
+    are the service account's, acting as the Workspace user ``subject`` when given.
     Raises ConsentRequired or ScopeNotGranted when consent is needed and cannot run."""
     env = os.environ if env is None else env
     wanted = frozenset(_scopes.expand(s) for s in scopes)
-    accounts = _accounts_for(env)
+    accounts = accounts_for(env)
+    if service_account is not None:
+        if client_secrets is not None or account is not None:
+            raise ValueError("give service_account, or client_secrets and account, not both")
+        return Credentials(
+            _service_account(accounts, service_account, wanted, subject), scopes=wanted
+        )
+    if subject is not None:
+        raise ValueError(
+            "subject (domain-wide delegation) is for service accounts: give service_account too"
+        )
     client = _client(client_secrets) if client_secrets is not None else None
     record = _usable_record(accounts, client, account, wanted)
     if record is None:
+        if client is None and account is None and not accounts.store.list():
+            return Credentials(_application_default(accounts, wanted, env), scopes=wanted)
         if client is None or login == "never" or not _can_interact(env):
             _explain_missing(accounts, client, account, wanted)
         from gtoken.flows import Console
@@ -88,6 +109,25 @@ def credentials(
         record = accounts.find(signed_in.id)
         accounts.check_scopes(record, wanted)  # the person may have unticked a scope
     return Credentials(accounts, record.id, scopes=wanted, email=record.email)
+
+
+def _service_account(
+    accounts: Accounts,
+    key_file: ServiceAccountKeyFile,
+    wanted: frozenset[str],
+    subject: str | None,
+) -> TokenSource:
+    from gtoken.service_accounts import ServiceAccounts, load_key
+
+    return ServiceAccounts.of(accounts).source(load_key(key_file), wanted, subject=subject)
+
+
+def _application_default(
+    accounts: Accounts, wanted: frozenset[str], env: Mapping[str, str]
+) -> TokenSource:
+    from gtoken.adc import default_source
+
+    return default_source(accounts, wanted, env)
 
 
 def _usable_record(
@@ -127,17 +167,26 @@ def build(
     account: str | None = None,
     login: Login = "auto",
     env: Mapping[str, str] | None = None,
+    service_account: ServiceAccountKeyFile | None = None,
+    subject: str | None = None,
     **kwargs: Any,
 ) -> Any:
-    """``googleapiclient.discovery.build(api, version)`` with gtoken credentials; sent to the
-    emulator when ``GTOKEN_EMULATOR_HOST`` is set. Other keyword arguments go to ``build``."""
+    """``googleapiclient.discovery.build(api, version)`` with the credentials of
+    :func:`credentials` (same arguments); sent to the emulator when ``GTOKEN_EMULATOR_HOST`` is
+    set. Other keyword arguments go to ``build``."""
     from googleapiclient.discovery import build as discovery_build
 
     env = os.environ if env is None else env
     creds = credentials(
-        scopes, client_secrets=client_secrets, account=account, login=login, env=env
+        scopes,
+        client_secrets=client_secrets,
+        account=account,
+        login=login,
+        env=env,
+        service_account=service_account,
+        subject=subject,
     )
-    endpoint = _accounts_for(env).endpoints.api_endpoint(api)
+    endpoint = accounts_for(env).endpoints.api_endpoint(api)
     if endpoint is not None:
         options = dict(kwargs.pop("client_options", None) or {})
         options.setdefault("api_endpoint", endpoint)

@@ -88,3 +88,11 @@ def test_async_labels(run) -> None:
 
 def test_httpx_labels(run) -> None:
     assert "INBOX" in run("httpx_labels.py").splitlines()
+
+
+def test_service_account_gmail(run, emulator: Emulator, tmp_path: Path) -> None:
+    key = emulator.create_service_account(delegation_scopes=["gmail.readonly"])
+    (tmp_path / "key.json").write_text(json.dumps(key))
+    out = run("service_account_gmail.py", "key.json", "ada@example.com")
+    assert "INBOX" in out.splitlines()
+    assert emulator.stats()["token"].get("authorization_code", 0) == 0  # no person involved

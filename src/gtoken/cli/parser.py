@@ -115,6 +115,20 @@ def _account(parser: Parser, what: str = _ACCOUNT_HELP) -> None:
     parser.add_argument("--account", metavar="ACCOUNT", help=what)
 
 
+def _service_account(parser: Parser) -> None:
+    parser.add_argument(
+        "--service-account",
+        metavar="KEY",
+        help="a service-account key file: its token instead of a signed-in account's "
+        "(needs --scope)",
+    )
+    parser.add_argument(
+        "--subject",
+        metavar="EMAIL",
+        help="with --service-account: act as this Workspace user (domain-wide delegation)",
+    )
+
+
 def _scopes(parser: Parser, help: str, *, required: bool = False) -> None:
     parser.add_argument(
         "--scope",
@@ -208,6 +222,7 @@ def _token(command: Command) -> None:
         "(seconds), scopes, account and token_type.",
     )
     _account(sub)
+    _service_account(sub)
     _scopes(sub, _CHECK_SCOPES)
     sub.add_argument(
         "--format", choices=FORMATS, default="bare", help="how to print it (default bare)"
@@ -224,6 +239,7 @@ def _header(command: Command) -> None:
         'gtoken token --format header. For example: curl -H "$(gtoken header)" URL',
     )
     _account(sub)
+    _service_account(sub)
     _scopes(sub, _CHECK_SCOPES)
     _min_ttl(sub)
 
@@ -239,6 +255,7 @@ def _curl(command: Command) -> None:
         "token does not show in the process list.",
     )
     _account(sub)
+    _service_account(sub)
     _scopes(sub, _CHECK_SCOPES)
     sub.add_argument("url", metavar="URL", help="the URL to fetch")
     sub.add_argument(

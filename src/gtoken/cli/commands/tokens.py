@@ -98,6 +98,13 @@ def info(args: argparse.Namespace, io: Io) -> int:
 
 def _fresh_token(args: argparse.Namespace, io: Io) -> tuple[str, Token]:
     """The account's label and a token valid for ``--min-ttl`` more seconds."""
+    if getattr(args, "service_account", None):
+        return _service_account_token(args, io)
+    if getattr(args, "subject", None):
+        raise ConfigError(
+            "--subject names the user a service account acts as",
+            hint="Give the key with --service-account KEY too.",
+        )
     with Accounts(env=io.env) as accounts:
         record = accounts.find(args.account)
         fresh = accounts.token(
@@ -106,6 +113,32 @@ def _fresh_token(args: argparse.Namespace, io: Io) -> tuple[str, Token]:
             min_ttl=getattr(args, "min_ttl", DEFAULT_MIN_TTL),
         )
     return record.email or record.id, fresh
+
+
+def _service_account_token(args: argparse.Namespace, io: Io) -> tuple[str, Token]:
+    from gtoken.oauth.scopes import expand
+    from gtoken.service_accounts import ServiceAccounts, load_key
+
+    if args.account:
+        raise ConfigError(
+            "--account and --service-account name two different identities",
+            hint="Give one of them.",
+        )
+    if not args.scopes:
+        raise ConfigError(
+            "a service-account token needs the scopes it is for",
+            hint="Add --scope, e.g. --scope drive.readonly.",
+        )
+    key = load_key(args.service_account)
+    with Accounts(env=io.env) as accounts:
+        fresh = ServiceAccounts.of(accounts).token(
+            key,
+            [expand(s) for s in args.scopes],
+            subject=args.subject,
+            min_ttl=getattr(args, "min_ttl", DEFAULT_MIN_TTL),
+        )
+    label = key.client_email if not args.subject else f"{args.subject} (via {key.client_email})"
+    return label, fresh
 
 
 def _quoted(value: str) -> str:

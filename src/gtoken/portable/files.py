@@ -25,10 +25,10 @@ from gtoken.oauth.clients import ClientSecrets
 from gtoken.oauth.endpoints import TOKEN_URI
 from gtoken.portable.imported import Format, Imported
 from gtoken.portable.pickles import credentials_state
+from gtoken.userfiles import read_small
 
 __all__ = ["read_token_file"]
 
-_MAX_BYTES: Final = 1 << 20  # a token file is a few kilobytes; this bounds what a pickle can build
 _UNIVERSE: Final = "googleapis.com"
 _READS: Final = (
     "gtoken import reads a quickstart token.json or token.pickle, or an authorized_user file "
@@ -89,17 +89,7 @@ def read_token_file(path: str | os.PathLike[str]) -> Imported:
 
 
 def _read(path: Path, source: str) -> bytes:
-    try:
-        with path.open("rb") as f:
-            data = f.read(_MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise ConfigError(f"{source} does not exist", hint="Check the path.") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{source} is a directory, not a token file") from None
-    except OSError as exc:
-        raise ConfigError(f"{source} cannot be read: {exc.strerror}") from None
-    if len(data) > _MAX_BYTES:
-        raise ConfigError(f"{source} is over 1 MiB, far too big to be a token file", hint=_READS)
+    data = read_small(path, what="a token file", hint=_READS)
     data = data.removeprefix(codecs.BOM_UTF8).lstrip()
     if not data:
         raise ConfigError(f"{source} is empty", hint=_READS)

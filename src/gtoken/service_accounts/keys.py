@@ -20,10 +20,10 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from gtoken.errors import ConfigError
+from gtoken.userfiles import read_small
 
 __all__ = ["ServiceAccountKey", "load_key", "read_json_object"]
 
-_MAX_BYTES: Final = 1 << 16  # a key file is about 2.4 KB
 _UNIVERSE: Final = "googleapis.com"
 _DOWNLOAD: Final = (
     "Download a key: Google Cloud console > IAM & Admin > Service Accounts > the account > "
@@ -121,17 +121,7 @@ def read_json_object(path: Path, what: str) -> dict[str, Any]:
     """The JSON object in the file ``path``; ConfigError (naming ``path`` and ``what`` it should
     be, never showing its content) when it cannot be read or is not one."""
     source = str(path)
-    try:
-        with path.open("rb") as f:
-            data = f.read(_MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise ConfigError(f"{source} does not exist", hint="Check the path.") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{source} is a directory, not {what} file") from None
-    except OSError as exc:
-        raise ConfigError(f"{source} cannot be read: {exc.strerror}") from None
-    if len(data) > _MAX_BYTES:
-        raise ConfigError(f"{source} is far too big to be {what} file", hint=_DOWNLOAD)
+    data = read_small(path, what=f"{what} file", hint=_DOWNLOAD)
     try:
         doc = json.loads(data)
     except json.JSONDecodeError as exc:

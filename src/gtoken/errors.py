@@ -5,7 +5,7 @@ help (``retryable``) and what the person should do (``hint``, one sentence, also
 ``str(error)``). Misuse of gtoken's own API raises ``ValueError`` or ``TypeError`` instead.
 
 No message contains a token, code, verifier, client secret or key: only fingerprints (see
-:mod:`gtoken.oauth.redact`). Text from Google is redacted before it is shown.
+:mod:`gtoken.redact`). Text from Google is redacted before it is shown.
 
 The tree::
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gtoken.oauth import fingerprint
-from gtoken.oauth.redact import redact
+from gtoken.redact import redact
 from tests.oauth.samples import CLIENT_ID, EMAIL_URL, REFRESH_TOKEN, SECRETS, assert_no_secret
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from google.auth import _helpers
 from google.auth import credentials as ga_credentials
 
-from gtoken.oauth.redact import fingerprint
+from gtoken.redact import fingerprint
 from gtoken.refresh import token_of
 
 if TYPE_CHECKING:

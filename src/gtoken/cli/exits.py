@@ -123,7 +123,7 @@ def _more_scopes(error: ScopeNotGranted, env: Mapping[str, str]) -> str:
 
 
 def _redacted(error: BaseException) -> str:
-    from gtoken.oauth.redact import redact
+    from gtoken.redact import redact
 
     text = " ".join(str(error).split())
     return redact(text) if text else "(no message)"

@@ -52,7 +52,6 @@ from gtoken.oauth.grants import (
     revoke,
 )
 from gtoken.oauth.pkce import Pkce
-from gtoken.oauth.redact import fingerprint
 from gtoken.oauth.responses import (
     DeviceAuthorization,
     Grant,
@@ -61,6 +60,7 @@ from gtoken.oauth.responses import (
     parse_token_response,
 )
 from gtoken.oauth.token import Token, id_token_claims
+from gtoken.redact import fingerprint
 
 __all__ = [
     "AccessDenied",

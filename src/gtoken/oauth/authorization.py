@@ -13,7 +13,7 @@ from gtoken.errors import AccessDenied, AuthorizationError, ConfigError, StateMi
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
 from gtoken.oauth.pkce import Pkce
-from gtoken.oauth.redact import fingerprint, redact
+from gtoken.redact import fingerprint, redact
 
 __all__ = ["OOB_REDIRECT_URIS", "AuthorizationRequest", "parse_redirect"]
 

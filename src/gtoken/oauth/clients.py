@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from gtoken.errors import ConfigError
 from gtoken.oauth.endpoints import AUTH_URI, TOKEN_URI
-from gtoken.oauth.redact import fingerprint
+from gtoken.redact import fingerprint
 
 __all__ = ["ClientSecrets"]
 

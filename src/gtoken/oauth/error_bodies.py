@@ -31,7 +31,7 @@ from gtoken.errors import (
     UnauthorizedClient,
 )
 from gtoken.oauth.causes import likely_causes
-from gtoken.oauth.redact import redact
+from gtoken.redact import redact
 
 __all__ = [
     "ERROR_CLASSES",

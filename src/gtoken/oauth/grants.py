@@ -15,7 +15,7 @@ from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
 from gtoken.oauth.error_bodies import RequestKind
 from gtoken.oauth.pkce import Pkce
-from gtoken.oauth.redact import fingerprint
+from gtoken.redact import fingerprint
 
 __all__ = [
     "TokenRequest",

@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Literal
 
-from gtoken.oauth.redact import fingerprint
+from gtoken.redact import fingerprint
 
 __all__ = ["Pkce"]
 

@@ -12,8 +12,8 @@ from typing import Any, Final, Literal
 from gtoken.errors import InvalidToken, ProtocolError
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.error_bodies import ErrorContext, error_from_response
-from gtoken.oauth.redact import fingerprint
 from gtoken.oauth.token import Token
+from gtoken.redact import fingerprint
 
 __all__ = [
     "DeviceAuthorization",

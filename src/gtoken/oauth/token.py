@@ -12,7 +12,7 @@ from typing import Any
 
 from gtoken.errors import ProtocolError
 from gtoken.oauth import scopes as _scopes
-from gtoken.oauth.redact import fingerprint
+from gtoken.redact import fingerprint
 
 __all__ = ["Token", "id_token_claims"]
 

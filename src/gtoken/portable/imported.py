@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from gtoken.oauth.clients import ClientSecrets
-from gtoken.oauth.redact import fingerprint
+from gtoken.redact import fingerprint
 
 __all__ = ["Format", "Imported"]
 

@@ -24,7 +24,7 @@ from gtoken.store.paths import (
     gtoken_home,
     write_private_file,
 )
-from gtoken.store.records import KEEP, AccountRecord, Keep, Status, fingerprint
+from gtoken.store.records import KEEP, AccountRecord, Keep, Status
 from gtoken.store.sqlite import STORE_FILE, SqliteStore, open_store
 
 __all__ = [
@@ -46,7 +46,6 @@ __all__ = [
     "check_private_file",
     "encode_key",
     "ensure_private_dir",
-    "fingerprint",
     "gtoken_home",
     "key_id",
     "load_keyring",

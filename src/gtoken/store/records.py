@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass, fields
 from typing import Final, Literal, get_args
 
+from gtoken.redact import fingerprint
+
 __all__ = [
     "GOOGLE_TOKEN_URI",
     "KEEP",
@@ -14,7 +16,6 @@ __all__ = [
     "AccountRecord",
     "Keep",
     "Status",
-    "fingerprint",
 ]
 
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
@@ -37,14 +38,6 @@ class Keep(enum.Enum):
 
 #: "Leave this field as it is stored."
 KEEP: Final = Keep.KEEP
-
-
-def fingerprint(secret: str | None) -> str:
-    """What a person may see of a secret: ``…`` and its last 4 characters (nothing of a short
-    one), or ``None``."""
-    if secret is None:
-        return "None"
-    return f"…{secret[-4:]}" if len(secret) >= 16 else "…"
 
 
 @dataclass(frozen=True, repr=False, kw_only=True)
@@ -93,11 +86,15 @@ class AccountRecord:
         parts = []
         for f in fields(self):
             value = getattr(self, f.name)
-            shown = fingerprint(value) if f.name in SECRET_FIELDS else repr(value)
+            shown = _shown(value) if f.name in SECRET_FIELDS else repr(value)
             parts.append(f"{f.name}={shown}")
         return f"AccountRecord({', '.join(parts)})"
 
     __str__ = __repr__
+
+
+def _shown(secret: str | None) -> str:
+    return "None" if secret is None else fingerprint(secret)
 
 
 _OPTIONAL_STR: Final = ("email", "sub", "status_reason", *SECRET_FIELDS)

@@ -115,3 +115,32 @@ def test_credentials_repr_shows_no_token(env, client) -> None:
     creds.refresh(None)
     assert creds.token
     assert creds.token not in repr(creds)
+
+
+class _EmulatedSheets(AuthorizedSession):
+    """google-auth's session with gtoken credentials, sending Google's hosts to the emulator (as
+    gspread takes no endpoint option)."""
+
+    def __init__(self, creds, url: str) -> None:
+        super().__init__(creds)
+        self.emulator_url = url
+
+    def request(self, method, url, *args, **kwargs):
+        for host in ("https://sheets.googleapis.com", "https://www.googleapis.com"):
+            url = str(url).replace(host, self.emulator_url)
+        return super().request(method, url, *args, **kwargs)
+
+
+def test_gspread_reads_and_writes_with_gtoken_credentials(emulator, env, client) -> None:
+    import gspread
+
+    api = gtoken.build("sheets", "v4", scopes=["spreadsheets"], client_secrets=client, env=env)
+    created = api.spreadsheets().create(body={"properties": {"title": "gspread"}}).execute()
+    creds = gtoken.credentials(["spreadsheets"], client_secrets=client, env=env)
+    sheets = gspread.Client(auth=creds, session=_EmulatedSheets(creds, emulator.url))
+    book = sheets.open_by_key(created["spreadsheetId"])
+    book.sheet1.update([["one", "two"], ["1", "2"]], "A1")
+    assert book.sheet1.get_all_values() == [["one", "two"], ["1", "2"]]
+    emulator.advance(3600)  # only the emulator knows the token has expired
+    assert book.sheet1.acell("B2").value == "2"
+    assert emulator.stats()["token"]["refresh_token"] == 1

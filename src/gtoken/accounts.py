@@ -162,7 +162,7 @@ class Accounts:
         record = self.find(account, client_id=client_id)
         if scopes is not None:
             self.check_scopes(record, scopes)
-        fresh = self.refresher.fresh(record.id, min_ttl=min_ttl)
+        fresh = self.refresher.fresh(record.id, min_ttl=min_ttl, known=record)
         token = token_of(fresh)
         assert token is not None
         return token

@@ -164,12 +164,14 @@ class Refresher:
         *,
         min_ttl: float = DEFAULT_MIN_TTL,
         rejected: str | None = None,
+        known: AccountRecord | None = None,
     ) -> AccountRecord:
         """The account with an access token valid for ``min_ttl`` more seconds, refreshing it if
         needed. ``rejected`` is an access token an API refused (a 401): it is refreshed even if
-        it looks valid, unless the store already holds another one. Raises ConsentRequired when
-        the account needs consent again."""
-        record = self._get(account_id)
+        it looks valid, unless the store already holds another one. ``known`` is the account as
+        the caller just read it, which spares reading it again. Raises ConsentRequired when the
+        account needs consent again."""
+        record = known if known is not None and known.id == account_id else self._get(account_id)
         if usable(record, min_ttl, self.clock(), rejected):
             return record
         key = f"{self.store.path}:{account_id}"

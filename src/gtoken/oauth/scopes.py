@@ -88,7 +88,7 @@ def expand(word: str) -> str:
     stripped = word.strip()
     if not stripped:
         raise ValueError("empty scope: give a name such as 'gmail.readonly' or a scope URL")
-    if any(c.isspace() for c in stripped):
+    if len(stripped.split()) != 1:
         raise ValueError(
             f"scope {word!r} contains a space: give one scope per word (parse() splits a list)"
         )

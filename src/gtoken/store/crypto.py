@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import os
@@ -48,7 +49,7 @@ class Keyring(Mapping[str, bytes]):
     """Keys by id, in order, one of them ``current``: new values are sealed with the current key,
     any key in the ring opens values sealed with it. ``repr`` shows ids only."""
 
-    __slots__ = ("_current", "_keys", "source")
+    __slots__ = ("_ciphers", "_current", "_keys", "source")
 
     def __init__(
         self, keys: Iterable[bytes], *, current: str | None = None, source: str = "given"
@@ -69,6 +70,14 @@ class Keyring(Mapping[str, bytes]):
         self._keys = ring
         self._current = current
         self.source = source
+        self._ciphers: dict[str, AESGCM] = {}
+
+    def cipher(self, kid: str) -> AESGCM:
+        """The AES-GCM of key ``kid``, made once: every token read goes through it."""
+        cipher = self._ciphers.get(kid)
+        if cipher is None:
+            cipher = self._ciphers[kid] = AESGCM(self._keys[kid])
+        return cipher
 
     @property
     def current(self) -> str:
@@ -123,7 +132,7 @@ def seal(keyring: Keyring, plaintext: str, *, table: str, row: str, field: str) 
     """Encrypt ``plaintext`` with the keyring's current key, bound to ``(table, row, field)``."""
     kid = keyring.current
     nonce = os.urandom(_NONCE_SIZE)
-    ct = AESGCM(keyring[kid]).encrypt(
+    ct = keyring.cipher(kid).encrypt(
         nonce, plaintext.encode("utf-8"), _associated_data(table, row, field)
     )
     return f"{_VERSION}:{kid}:{_b64(nonce + ct)}"
@@ -154,7 +163,7 @@ def open_sealed(keyring: Keyring, sealed: str, *, table: str, row: str, field: s
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         if len(raw) < _NONCE_SIZE + _TAG_SIZE or _b64(raw) != body:
             raise ValueError("too short, or not the encoding seal() writes")
-        plain = AESGCM(keyring[kid]).decrypt(
+        plain = keyring.cipher(kid).decrypt(
             raw[:_NONCE_SIZE], raw[_NONCE_SIZE:], _associated_data(table, row, field)
         )
         return plain.decode("utf-8")
@@ -178,6 +187,7 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+@functools.lru_cache(maxsize=1024)
 def _associated_data(table: str, row: str, field: str) -> bytes:
     # JSON keeps the three parts apart whatever characters they contain.
     return json.dumps(["gtoken-sealed-v1", table, row, field]).encode("utf-8")

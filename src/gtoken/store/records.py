@@ -76,7 +76,7 @@ class AccountRecord:
             raise TypeError("scopes is a tuple of scope strings, not one string")
         object.__setattr__(self, "scopes", tuple(self.scopes))
         for scope in self.scopes:
-            if not scope or any(c.isspace() for c in scope):
+            if scope.split() != [scope]:  # empty, or holding whitespace
                 raise ValueError(f"invalid scope {scope!r}: scopes are non-empty, without spaces")
         _check_types(self)
         if self.status not in STATUSES:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import resource
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -70,3 +71,42 @@ def _process(pid: int) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
+
+
+@dataclass(frozen=True)
+class Sample:
+    wall: float
+    machine: float | None  # CPU seconds of the whole machine, as in Snapshot
+    ours: float | None  # this process's, its finished children's, and the listed processes'
+
+
+def sample(pids: Iterable[int] = ()) -> Sample:
+    """CPU used so far by the machine and by the benchmark: this process, the children it has
+    waited for, and the running processes ``pids`` (say the emulator and workers)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ours: float | None = me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+    for pid in pids:
+        used = _process(pid)
+        ours = None if ours is None or used is None else ours + used
+    return Sample(time.monotonic(), _machine(), ours)
+
+
+def other(before: Sample, after: Sample) -> float | None:
+    """The cores everything but the benchmark used between two samples (1.0 = a core all along):
+    near 0 means the measurement had the machine to itself."""
+    wall = after.wall - before.wall
+    if (
+        before.machine is None
+        or after.machine is None
+        or before.ours is None
+        or after.ours is None
+        or wall <= 0
+    ):
+        return None
+    return max(0.0, (after.machine - before.machine - (after.ours - before.ours)) / wall)
+
+
+def percent(share: float | None) -> str:
+    """A share of a core for a table: ``37%``, or ``n/a`` where it is unknown."""
+    return "n/a" if share is None else f"{share:.0%}"

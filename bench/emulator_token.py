@@ -9,14 +9,9 @@ the other core. Every case must get only 200s back, and the emulator's own count
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import secrets
-import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from http.client import HTTPConnection
@@ -27,6 +22,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from bench import cpu, report
+from bench.emulator import Server, emulator_process
 from bench.load import Generator, Load, Result
 from gtoken.emulator.client import Emulator
 
@@ -43,7 +39,6 @@ SERVER_SHARE = 0.8
 MARGIN = 0.15  # a rate closer than this above the target is pointed out as narrow
 GMAIL = "https://www.googleapis.com/auth/gmail.readonly"
 REDIRECT_URI = "http://127.0.0.1:8765/"  # nothing listens; the code is read off the redirect
-LISTENING = "gtoken emulator listening on "
 
 
 @dataclass(frozen=True)
@@ -85,36 +80,6 @@ class Outcome:
 
 
 # -- the emulator and its setup -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Server:
-    url: str
-    pid: int
-
-
-@contextlib.contextmanager
-def emulator_process() -> Iterator[Server]:
-    """``gtoken emulator`` on a free port of 127.0.0.1, as a subprocess."""
-    argv = [sys.executable, "-m", "gtoken", "emulator", "--host", "127.0.0.1", "--port", "0"]
-    with tempfile.TemporaryFile("w+") as stderr:
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr, text=True)
-        try:
-            assert proc.stdout is not None
-            line = proc.stdout.readline()
-            if not line.startswith(LISTENING):
-                proc.kill()
-                proc.wait()
-                stderr.seek(0)
-                raise RuntimeError(f"the emulator did not start: {line!r} {stderr.read()}")
-            yield Server(line.split()[-1], proc.pid)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 @dataclass(frozen=True)

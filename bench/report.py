@@ -10,21 +10,42 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-DOCS_HEAD = """\
-# Benchmarks
+TITLE = "# Benchmarks"
+
+
+def docs_head(targets: Sequence[tuple[str, str]]) -> str:
+    """The introduction of docs/benchmarks.md: the command, and each benchmark's target."""
+    listing = markdown_table(["benchmark", "target"], [[f"`{n}`", t] for n, t in targets], left=2)
+    return f"""\
+{TITLE}
 
 Speed targets are checked by benchmarks, never by timed assertions in the test suite. One command
 runs them all:
 
 ```sh
-./dev bench                 # or, in any environment with gtoken[emulator]: python -m bench
-python -m bench --help      # options: --seconds, --connections, --load wrk|python, --no-docs
+./dev bench                   # or, in any environment with gtoken[emulator]: python -m bench
+./dev bench token_cli         # only the benchmarks named
+python -m bench --help        # options: --seconds, --connections, --load wrk|python, --no-docs
 ```
 
-Each run prints its tables, rewrites the sections below with the numbers, the machine and the
-date, and exits 1 when a target is missed. Load goes to 127.0.0.1 only, for a bounded time, and
-the whole run takes under a minute. The benchmarks are not part of `./dev test` or CI.
+{listing}
+
+Each run prints its tables, rewrites the sections below of the benchmarks it ran (and this
+introduction) with the numbers, the machine and the date, and exits 1 when a target is missed.
+What is compared is measured side by side in the same run and told as a ratio. Everything runs
+on 127.0.0.1, for bounded counts and times, in temporary gtoken homes that are removed
+afterwards; the whole run takes about a minute on the project's 2-core machine. The benchmarks
+are not part of `./dev test` or CI.
 """
+
+
+@dataclass(frozen=True)
+class Told:
+    """A benchmark's result as told: for the terminal, for the docs, and whether it passed."""
+
+    ok: bool
+    text: str
+    markdown: str
 
 
 @dataclass(frozen=True)
@@ -79,17 +100,29 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join([line(headers), *(line(row) for row in rows)])
 
 
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    align = ["---"] + ["---:"] * (len(headers) - 1)
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 1) -> str:
+    """A Markdown table: the first ``left`` columns left-aligned, the others (numbers) right."""
+    align = ["---"] * left + ["---:"] * (len(headers) - left)
     lines = [headers, align, *rows]
     return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
+
+
+def write_head(head: str, path: Path = DOCS) -> None:
+    """Replace the docs' introduction (everything before the first section) with ``head``."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    first = text.find("<!-- bench:")
+    sections = text[first:] if first >= 0 else ""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        head.rstrip("\n") + "\n" + ("\n" + sections if sections else ""), encoding="utf-8"
+    )
 
 
 def write_section(name: str, markdown: str, path: Path = DOCS) -> None:
     """Replace benchmark ``name``'s section of the docs (added at the end the first time)."""
     start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
     section = f"{start}\n{markdown.strip()}\n{end}"
-    text = path.read_text(encoding="utf-8") if path.exists() else DOCS_HEAD
+    text = path.read_text(encoding="utf-8") if path.exists() else TITLE + "\n"
     if start in text and end in text:
         before, rest = text.split(start, 1)
         text = before + section + rest.split(end, 1)[1]

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from gtoken import google
-from gtoken.errors import ConfigError, ConsentRequired, ProtocolError, ScopeNotGranted
+from gtoken.errors import ConfigError, NoAccount, ProtocolError, ScopeNotGranted
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
 from gtoken.oauth.token import Token, id_token_claims
@@ -127,9 +127,8 @@ class Accounts:
         there is none yet, ConfigError when the name fits none or several."""
         records = self.store.list(client_id=client_id)
         if not records:
-            raise ConsentRequired(
-                account or "gtoken", "no account has signed in yet", hint="Run gtoken login."
-            )
+            where = f"through client {client_id}" if client_id else f"in {self.home}"
+            raise NoAccount(where)
         if account is None:
             return _default_of(records)
         wanted = account.strip().lower()

@@ -32,6 +32,7 @@ The tree::
     │   └── ServerError              Google is overloaded or failing (retryable)
     ├── ProtocolError                an answer that does not follow the protocol
     ├── ConsentRequired              an account needs consent again
+    │   └── NoAccount                no account has signed in yet
     ├── ScopeNotGranted              the account lacks scopes that were asked for
     ├── NetworkError                 the transport failed after its retries (retryable)
     └── StoreError                   stored data is unreadable
@@ -64,6 +65,7 @@ __all__ = [
     "InvalidToken",
     "LoginTimeout",
     "NetworkError",
+    "NoAccount",
     "OAuthError",
     "ProtocolError",
     "RedirectUriMismatch",
@@ -191,6 +193,18 @@ class ConsentRequired(GTokenError):
         self.reason = reason
         self.likely_causes = tuple(likely_causes)
         super().__init__(f"{account} needs consent again: {reason}", hint=hint)
+
+
+class NoAccount(ConsentRequired):
+    """No Google account has signed in yet (in this gtoken home, or through this client)."""
+
+    hint = "Sign one in: gtoken login --client-secrets client_secret.json --scope SCOPE."
+
+    def __init__(self, where: str) -> None:
+        self.account = ""
+        self.reason = "no account has signed in yet"
+        self.likely_causes = ()
+        GTokenError.__init__(self, f"No Google account has signed in yet {where}.")
 
 
 class ScopeNotGranted(GTokenError):

@@ -155,7 +155,7 @@ def test_no_account_is_consent_needed(gtoken: Gtoken) -> None:
     assert run.returncode == 4
     assert run.stdout == ""
     assert run.stderr.startswith("gtoken: ")
-    assert "no account has signed in yet" in run.stderr
+    assert "No Google account has signed in yet" in run.stderr
     assert "gtoken login" in run.stderr
 
 

@@ -34,7 +34,16 @@ _FORM_HEADERS: Final = (
     ("Accept", "application/json"),
 )
 _SECRET_FIELDS: Final = frozenset(
-    {"client_secret", "code", "code_verifier", "refresh_token", "assertion", "token", "device_code"}
+    {
+        "client_secret",
+        "code",
+        "code_verifier",
+        "refresh_token",
+        "assertion",
+        "token",
+        "device_code",
+        "access_token",
+    }
 )
 
 

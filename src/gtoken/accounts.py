@@ -25,7 +25,7 @@ from gtoken.errors import ConfigError, NoAccount, ProtocolError, ScopeNotGranted
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
 from gtoken.oauth.token import Token, id_token_claims
-from gtoken.refresh import DEFAULT_MIN_TTL, ProcessLocks, Refresher, label, token_of
+from gtoken.refresh import DEFAULT_MIN_TTL, FLIGHTS, ProcessLocks, Refresher, label, token_of
 from gtoken.store import AccountRecord, SqliteStore, gtoken_home, open_store
 
 if TYPE_CHECKING:
@@ -157,7 +157,22 @@ class Accounts:
         """A fresh access token of the account (valid ``min_ttl`` more seconds at least).
 
         Raises ScopeNotGranted when ``scopes`` asks for more than was granted, and
-        ConsentRequired when the account needs consent again."""
+        ConsentRequired when the account needs consent again.
+
+        Threads asking the same question at the same moment share one answer: at the moment a
+        token expires, the ones that arrive while a refresh is under way join it instead of
+        each reading the store first."""
+        wanted = None if scopes is None else tuple(sorted(set(scopes)))
+        question = f"{self.store.path}:token:{account}:{client_id}:{wanted}:{min_ttl}"
+        return FLIGHTS.run(question, lambda: self._token(account, client_id, wanted, min_ttl))
+
+    def _token(
+        self,
+        account: str | None,
+        client_id: str | None,
+        scopes: Iterable[str] | None,
+        min_ttl: float,
+    ) -> Token:
         record = self.find(account, client_id=client_id)
         if scopes is not None:
             self.check_scopes(record, scopes)

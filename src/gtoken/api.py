@@ -174,7 +174,13 @@ def build(
     """``googleapiclient.discovery.build(api, version)`` with the credentials of
     :func:`credentials` (same arguments); sent to the emulator when ``GTOKEN_EMULATOR_HOST`` is
     set. Other keyword arguments go to ``build``."""
-    from googleapiclient.discovery import build as discovery_build
+    try:
+        from googleapiclient.discovery import build as discovery_build
+    except ImportError:
+        raise ConfigError(
+            "gtoken.build needs Google's API client library, which is not installed",
+            hint="Install it: pip install 'gtoken[build]' (or google-api-python-client).",
+        ) from None
 
     env = os.environ if env is None else env
     creds = credentials(

@@ -144,8 +144,8 @@ def _verdict(outcome: Outcome) -> list[str]:
     lines.append(
         f"Serving all {TASKS:,} tasks took {outcome.storm * 1000:.0f} ms, one task alone "
         f"{outcome.round_trip * 1000:.1f} ms: about {per_task:.0f} µs for each further task. "
-        f"The first answer came only after {first * 1000:.0f} ms: each task reads the store on "
-        "the event loop before it joins the one refresh, which starts once they all have."
+        f"The first answer came after {first * 1000:.0f} ms: the tasks share one store read and "
+        "one refresh, and the rest is the event loop handing the answer to each of them."
     )
     return lines
 

@@ -8,8 +8,9 @@ the event loop.
 
 What runs where:
 
-- A token that is valid in the store is read on the loop: one SQLite row, about 0.1 ms. (Handing
-  that read to a worker thread costs twice as much in latency, and a thread.)
+- A token that is valid in the store is read on the loop: one SQLite row, about 0.1 ms, shared by
+  the tasks that ask at the same moment. (Handing that read to a worker thread costs twice as
+  much in latency, and a thread.)
 - A refresh runs in a worker thread through the synchronous :class:`~gtoken.refresh.Refresher`,
   so it takes part in the process-wide thread single-flight and the per-account file lock exactly
   as synchronous callers do: threads, tasks and other processes together cause one refresh.
@@ -30,7 +31,7 @@ import asyncio
 import functools
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -55,14 +56,24 @@ _flights: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Task[Any]] = {}
 async def _shared(key: str, fn: Callable[[], T]) -> T:
     """``fn()`` run once, in a worker thread, for all the tasks of this loop that ask for ``key``
     while it runs. Cancelling a caller does not cancel the call."""
+    return await _shared_task(key, lambda: asyncio.to_thread(fn))
+
+
+async def _shared_task(key: str, start: Callable[[], Awaitable[T]]) -> T:
+    """``await start()`` run once, as a task of its own, for all the tasks of this loop that ask
+    for ``key`` while it runs. Cancelling a caller does not cancel the call."""
     loop = asyncio.get_running_loop()
     slot = (loop, key)
     flight = _flights.get(slot)
     if flight is None or flight.done():
-        flight = loop.create_task(asyncio.to_thread(fn), name=f"gtoken {key.split(':', 1)[0]}")
+        flight = loop.create_task(_await(start()), name=f"gtoken {key.split(':', 1)[0]}")
         _flights[slot] = flight
         flight.add_done_callback(functools.partial(_landed, slot))
     return cast(T, await asyncio.shield(flight))
+
+
+async def _await(awaitable: Awaitable[T]) -> T:
+    return await awaitable
 
 
 def _landed(slot: tuple[asyncio.AbstractEventLoop, str], flight: asyncio.Task[Any]) -> None:
@@ -115,7 +126,23 @@ class AsyncAccounts:
         min_ttl: float = DEFAULT_MIN_TTL,
     ) -> Token:
         """A fresh access token of the account (email or id; default: the default account),
-        valid ``min_ttl`` more seconds at least. Raises as :meth:`Accounts.token` does."""
+        valid ``min_ttl`` more seconds at least. Raises as :meth:`Accounts.token` does.
+
+        Tasks asking the same question at the same moment share one answer: when the token has
+        just expired, a thousand tasks cost one store read and one refresh."""
+        wanted = None if scopes is None else tuple(sorted(set(scopes)))
+        question = f"answer:{self.accounts.store.path}:{account}:{client_id}:{wanted}:{min_ttl}"
+        return await _shared_task(
+            question, lambda: self._answer(account, client_id, wanted, min_ttl)
+        )
+
+    async def _answer(
+        self,
+        account: str | None,
+        client_id: str | None,
+        scopes: Iterable[str] | None,
+        min_ttl: float,
+    ) -> Token:
         record = self.accounts.find(account, client_id=client_id)
         if scopes is not None:
             self.accounts.check_scopes(record, scopes)
@@ -199,11 +226,21 @@ async def token(
     min_ttl: float = DEFAULT_MIN_TTL,
 ) -> Token:
     """A fresh access token (valid ``min_ttl`` more seconds at least) for the account
-    :func:`gtoken.credentials` with the same arguments would use, running consent as it would."""
-    accounts, record = await _resolve(
-        scopes, client_secrets=client_secrets, account=account, login=login, env=env
-    )
-    return _token(await AsyncAccounts(accounts)._fresh(record, min_ttl=min_ttl, rejected=None))
+    :func:`gtoken.credentials` with the same arguments would use, running consent as it would.
+    Tasks asking the same at the same moment share one answer."""
+    env_ = os.environ if env is None else env
+    wanted = lookup.wanted_scopes(scopes)
+
+    async def answer() -> Token:
+        accounts, record = await _resolve(
+            wanted, client_secrets=client_secrets, account=account, login=login, env=env_
+        )
+        fresh = await AsyncAccounts(accounts)._fresh(record, min_ttl=min_ttl, rejected=None)
+        return _token(fresh)
+
+    # Hashed: a client_secrets mapping holds the client secret.
+    asked = repr((lookup.env_key(env_), account, sorted(wanted), client_secrets, login, min_ttl))
+    return await _shared_task(f"token:{hashlib.sha256(asked.encode()).hexdigest()}", answer)
 
 
 async def access_token(

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from gtoken.accounts import Accounts
 from gtoken.emulator.client import Emulator
 from tests import services
+from tests.support import Clock, no_wait
 
 STRICT = os.environ.get("GTOKEN_TEST_STRICT") == "1"
 _unavailable: dict[str, str] = {}
@@ -126,6 +128,25 @@ def _capture_all_logs(caplog: pytest.LogCaptureFixture) -> None:
     )
     for noisy in noisy_loggers:
         caplog.set_level(logging.WARNING, logger=noisy)
+
+
+@pytest.fixture
+def env(tmp_path: Path, emulator: Emulator) -> dict[str, str]:
+    """A fresh gtoken home, with every Google endpoint sent to the emulator."""
+    return {"GTOKEN_HOME": str(tmp_path / "home"), "GTOKEN_EMULATOR_HOST": emulator.host}
+
+
+@pytest.fixture
+def clock(emulator: Emulator) -> Clock:
+    """gtoken's clock, moved forward with the emulator's."""
+    return Clock(emulator)
+
+
+@pytest.fixture
+def accounts(env: dict[str, str], clock: Clock) -> Iterator[Accounts]:
+    """The accounts of ``env``'s home, on ``clock``, retrying without sleeping."""
+    with Accounts(env=env, clock=clock, transport=no_wait) as accounts:
+        yield accounts
 
 
 @pytest.fixture(scope="session")

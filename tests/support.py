@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
+from gtoken.accounts import Accounts
 from gtoken.emulator.client import Emulator
+from gtoken.oauth import ClientSecrets, Token
+from gtoken.oauth.responses import parse_token_response
+from gtoken.transport import RetryPolicy, Transport
 
 LOOPBACK = "http://127.0.0.1:8765/"
 
@@ -107,3 +113,39 @@ class Clock:
     def advance(self, seconds: float) -> None:
         self.emu.advance(seconds)
         self.offset += seconds
+
+
+def no_wait() -> Transport:
+    """gtoken's transport with its retries' sleeps left out."""
+    return Transport(RetryPolicy(sleep=lambda s: None))
+
+
+def token_from(body: dict[str, Any], now: float) -> Token:
+    """The Token gtoken reads from a token endpoint answer ``body`` at ``now``."""
+    return parse_token_response(
+        200,
+        {"content-type": "application/json"},
+        json.dumps(body).encode(),
+        grant="authorization_code",
+        now=datetime.fromtimestamp(now, UTC),
+    )
+
+
+def stored_login(
+    emu: Emulator,
+    accounts: Accounts,
+    scope: str,
+    *,
+    client: dict[str, Any] | None = None,
+    email: str = "ada@example.com",
+) -> tuple[ClientSecrets, Token]:
+    """An account stored as ``gtoken login`` stores it: the code flow in auto consent as
+    ``email`` (created if new), then Accounts.add. Returns the client and the login's Token."""
+    client = client or emu.create_client()
+    if not any(u["email"] == email for u in emu._call("GET", "/users")["users"]):
+        emu.create_user(email)
+    emu.consent_auto(email=email)
+    secrets = ClientSecrets.from_json(client)
+    token = token_from(login(emu, client, scope, access_type="offline"), accounts.clock())
+    accounts.add(secrets, token)
+    return secrets, token

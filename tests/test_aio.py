@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import subprocess
 import sys
 import textwrap
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import pytest
@@ -25,51 +22,17 @@ from gtoken.accounts import Accounts
 from gtoken.aio import AsyncAccounts
 from gtoken.emulator.client import Emulator
 from gtoken.errors import ConsentRequired
-from gtoken.oauth import ClientSecrets, Token
-from gtoken.oauth.responses import parse_token_response
-from gtoken.transport import RetryPolicy, Transport
+from gtoken.oauth import Token
 from tests.browser import HttpBrowser
-from tests.support import Clock, login
+from tests.support import stored_login
 
 T = TypeVar("T")
 SCOPE = "openid email https://www.googleapis.com/auth/gmail.readonly"
 
 
-@pytest.fixture
-def env(tmp_path: Path, emulator: Emulator) -> dict[str, str]:
-    return {"GTOKEN_HOME": str(tmp_path / "home"), "GTOKEN_EMULATOR_HOST": emulator.host}
-
-
-@pytest.fixture
-def clock(emulator: Emulator) -> Clock:
-    return Clock(emulator)
-
-
-def no_wait() -> Transport:
-    return Transport(RetryPolicy(sleep=lambda s: None))
-
-
-@pytest.fixture
-def accounts(env: dict[str, str], clock: Clock) -> Iterator[Accounts]:
-    with Accounts(env=env, clock=clock, transport=no_wait) as accounts:
-        yield accounts
-
-
 def sign_in(emulator: Emulator, accounts: Accounts) -> Token:
     """Store an account as a login would; returns the login's token."""
-    secrets = emulator.create_client()
-    emulator.create_user("ada@example.com")
-    emulator.consent_auto(email="ada@example.com")
-    body = login(emulator, secrets, SCOPE, access_type="offline")
-    token = parse_token_response(
-        200,
-        {"content-type": "application/json"},
-        json.dumps(body).encode(),
-        grant="authorization_code",
-        now=datetime.fromtimestamp(accounts.clock(), UTC),
-    )
-    accounts.add(ClientSecrets.from_json(secrets), token)
-    return token
+    return stored_login(emulator, accounts, SCOPE)[1]
 
 
 def refreshes(emulator: Emulator) -> int:

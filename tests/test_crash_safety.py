@@ -7,13 +7,10 @@ import os
 import random
 import signal
 import time
-from pathlib import Path
 
 from gtoken.accounts import Accounts
 from gtoken.emulator.client import Emulator
-from gtoken.oauth import ClientSecrets
-from tests.support import login
-from tests.test_refresh import token_from
+from tests.support import stored_login
 
 KILLS = 100
 GMAIL_RO = "https://www.googleapis.com/auth/gmail.readonly"
@@ -29,18 +26,10 @@ def _refresh_forever(env: dict[str, str]) -> None:
 
 
 def test_sigkill_at_random_points_of_refresh_loses_nothing(
-    emulator: Emulator, tmp_path: Path
+    emulator: Emulator, env: dict[str, str]
 ) -> None:
-    env = {"GTOKEN_HOME": str(tmp_path / "home"), "GTOKEN_EMULATOR_HOST": emulator.host}
-    secrets = emulator.create_client()
-    emulator.create_user("ada@example.com")
-    emulator.consent_auto()
     with Accounts(env=env) as accounts:
-        token = token_from(
-            login(emulator, secrets, "openid email https://www.googleapis.com/auth/gmail.readonly"),
-            accounts,
-        )
-        accounts.add(ClientSecrets.from_json(secrets), token)
+        _, token = stored_login(emulator, accounts, f"openid email {GMAIL_RO}")
     original = token.refresh_token
     rng = random.Random(20261122)
     for _ in range(KILLS):

@@ -7,8 +7,7 @@ import base64
 import json
 import os
 import socket
-from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +18,8 @@ from gtoken.doctor import Finding, run_checks
 from gtoken.emulator.client import Emulator
 from gtoken.errors import ConsentRequired
 from gtoken.oauth import ClientSecrets
-from gtoken.oauth.responses import parse_token_response
 from gtoken.store import AccountRecord, key_id, parse_key
-from gtoken.transport import RetryPolicy, Transport
-from tests.support import Clock, login
+from tests.support import Clock, login, token_from
 
 ADA = "ada@example.com"
 SCOPE = "openid email https://www.googleapis.com/auth/gmail.readonly"
@@ -37,21 +34,6 @@ def home(tmp_path: Path) -> Path:
 @pytest.fixture
 def env(home: Path, emulator: Emulator) -> dict[str, str]:
     return {"GTOKEN_HOME": str(home), "GTOKEN_EMULATOR_HOST": emulator.host}
-
-
-@pytest.fixture
-def clock(emulator: Emulator) -> Clock:
-    return Clock(emulator)
-
-
-def no_wait() -> Transport:
-    return Transport(RetryPolicy(sleep=lambda s: None))
-
-
-@pytest.fixture
-def accounts(env: dict[str, str], clock: Clock) -> Iterator[Accounts]:
-    with Accounts(env=env, clock=clock, transport=no_wait) as accounts:
-        yield accounts
 
 
 class Secrets:
@@ -81,13 +63,7 @@ def sign_in(
     emulator.create_user(email)
     emulator.consent_auto(email=email)
     body = login(emulator, client, SCOPE, access_type="offline")
-    token = parse_token_response(
-        200,
-        {},
-        json.dumps(body),
-        grant="authorization_code",
-        now=datetime.fromtimestamp(accounts.clock(), UTC),
-    )
+    token = token_from(body, accounts.clock())
     record = accounts.add(ClientSecrets.from_json(client), token)
     secrets.add(
         body["access_token"], body["refresh_token"], body.get("id_token"), record.client_secret

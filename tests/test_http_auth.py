@@ -4,10 +4,6 @@ before expiry, one refresh and one resend after a 401, and no loop when the rese
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,51 +13,17 @@ import gtoken
 import gtoken.aio
 from gtoken.accounts import Accounts
 from gtoken.emulator.client import Emulator
-from gtoken.oauth import ClientSecrets, Token
-from gtoken.oauth.responses import parse_token_response
-from gtoken.transport import RetryPolicy, Transport
-from tests.support import Clock, login
+from gtoken.oauth import Token
+from tests.support import stored_login
 
 GOOGLE = "https://www.googleapis.com/auth"
 SCOPE = f"openid email {GOOGLE}/gmail.readonly {GOOGLE}/drive.file"
 
 
 @pytest.fixture
-def env(tmp_path: Path, emulator: Emulator) -> dict[str, str]:
-    return {"GTOKEN_HOME": str(tmp_path / "home"), "GTOKEN_EMULATOR_HOST": emulator.host}
-
-
-@pytest.fixture
-def clock(emulator: Emulator) -> Clock:
-    return Clock(emulator)
-
-
-def no_wait() -> Transport:
-    return Transport(RetryPolicy(sleep=lambda s: None))
-
-
-@pytest.fixture
-def accounts(env: dict[str, str], clock: Clock) -> Iterator[Accounts]:
-    with Accounts(env=env, clock=clock, transport=no_wait) as accounts:
-        yield accounts
-
-
-@pytest.fixture
 def signed(emulator: Emulator, accounts: Accounts) -> Token:
     """An account stored as a login would store it; the login's token."""
-    secrets = emulator.create_client()
-    emulator.create_user("ada@example.com")
-    emulator.consent_auto(email="ada@example.com")
-    body = login(emulator, secrets, SCOPE, access_type="offline")
-    token = parse_token_response(
-        200,
-        {"content-type": "application/json"},
-        json.dumps(body).encode(),
-        grant="authorization_code",
-        now=datetime.fromtimestamp(accounts.clock(), UTC),
-    )
-    accounts.add(ClientSecrets.from_json(secrets), token)
-    return token
+    return stored_login(emulator, accounts, SCOPE)[1]
 
 
 @pytest.fixture

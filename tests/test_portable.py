@@ -17,7 +17,6 @@ import pickle
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,6 @@ from gtoken.emulator.client import Emulator
 from gtoken.errors import ConfigError, ConsentRequired, InvalidClient
 from gtoken.portable import Imported, adopt_imported, authorized_user, read_token_file
 from gtoken.store import AccountRecord
-from gtoken.transport import RetryPolicy, Transport
 from tests.support import Clock, login
 
 AUTH = "https://www.googleapis.com/auth/"
@@ -39,26 +37,6 @@ GMAIL_RO = AUTH + "gmail.readonly"
 EMAIL = AUTH + "userinfo.email"
 SCOPES = ["openid", "email", GMAIL_RO]
 ADA = "ada@example.com"
-
-
-@pytest.fixture
-def env(tmp_path: Path, emulator: Emulator) -> dict[str, str]:
-    return {"GTOKEN_HOME": str(tmp_path / "home"), "GTOKEN_EMULATOR_HOST": emulator.host}
-
-
-@pytest.fixture
-def clock(emulator: Emulator) -> Clock:
-    return Clock(emulator)
-
-
-def no_wait() -> Transport:
-    return Transport(RetryPolicy(sleep=lambda s: None))
-
-
-@pytest.fixture
-def accounts(env: dict[str, str], clock: Clock) -> Iterator[Accounts]:
-    with Accounts(env=env, clock=clock, transport=no_wait) as accounts:
-        yield accounts
 
 
 def google_credentials(

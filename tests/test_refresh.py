@@ -7,8 +7,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,58 +14,15 @@ import pytest
 from gtoken.accounts import Accounts
 from gtoken.emulator.client import Emulator
 from gtoken.errors import ConsentRequired, ScopeNotGranted, ServerError
-from gtoken.oauth import ClientSecrets, Token
-from gtoken.oauth.responses import parse_token_response
-from gtoken.transport import RetryPolicy, Transport
-from tests.support import Clock, login
+from tests.support import login, stored_login, token_from
 
 GMAIL_RO = "https://www.googleapis.com/auth/gmail.readonly"
 SCOPE = f"openid email {GMAIL_RO}"
 
 
-@pytest.fixture
-def env(tmp_path: Path, emulator: Emulator) -> dict[str, str]:
-    return {"GTOKEN_HOME": str(tmp_path / "home"), "GTOKEN_EMULATOR_HOST": emulator.host}
-
-
-@pytest.fixture
-def clock(emulator: Emulator) -> Clock:
-    return Clock(emulator)
-
-
-def no_wait() -> Transport:
-    return Transport(RetryPolicy(sleep=lambda s: None))
-
-
-@pytest.fixture
-def accounts(env: dict[str, str], clock: Clock):
-    with Accounts(env=env, clock=clock, transport=no_wait) as accounts:
-        yield accounts
-
-
 def signed_in(emulator: Emulator, accounts: Accounts, secrets: dict[str, Any] | None = None):
     """An account stored as a login would store it; returns (client, the login's Token)."""
-    secrets = secrets or emulator.create_client()
-    if not any(u["email"] == "ada@example.com" for u in emulator._call("GET", "/users")["users"]):
-        emulator.create_user("ada@example.com")
-    emulator.consent_auto(email="ada@example.com")
-    client = ClientSecrets.from_json(secrets)
-    body = login(emulator, secrets, SCOPE, access_type="offline")
-    token = token_from(body, accounts)
-    accounts.add(client, token)
-    return client, token
-
-
-def token_from(body: dict[str, Any], accounts: Accounts) -> Token:
-    import json
-
-    return parse_token_response(
-        200,
-        {"content-type": "application/json"},
-        json.dumps(body).encode(),
-        grant="authorization_code",
-        now=datetime.fromtimestamp(accounts.clock(), UTC),
-    )
+    return stored_login(emulator, accounts, SCOPE, client=secrets)
 
 
 def refreshes(emulator: Emulator) -> int:
@@ -199,7 +154,7 @@ def test_a_re_consent_without_refresh_token_keeps_the_stored_one(emulator, accou
     secrets = emulator.create_client(type="web", redirect_uris=["http://127.0.0.1:8765/"])
     client, first = signed_in(emulator, accounts, secrets)
     assert first.refresh_token
-    again = token_from(login(emulator, secrets, SCOPE, access_type="offline"), accounts)
+    again = token_from(login(emulator, secrets, SCOPE, access_type="offline"), accounts.clock())
     assert again.refresh_token is None  # web clients get one on first consent only
     accounts.add(client, again)
     assert accounts.find().refresh_token == first.refresh_token

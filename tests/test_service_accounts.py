@@ -12,7 +12,6 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,33 +32,11 @@ from gtoken.service_accounts import (
     load_key,
     sign_assertion,
 )
-from gtoken.transport import RetryPolicy, Transport
-from tests.support import Clock
 
 AUTH = "https://www.googleapis.com/auth/"
 GMAIL_RO = AUTH + "gmail.readonly"
 DRIVE_FILE = AUTH + "drive.file"
 ADA = "ada@example.com"
-
-
-@pytest.fixture
-def env(tmp_path: Path, emulator: Emulator) -> dict[str, str]:
-    return {"GTOKEN_HOME": str(tmp_path / "home"), "GTOKEN_EMULATOR_HOST": emulator.host}
-
-
-@pytest.fixture
-def clock(emulator: Emulator) -> Clock:
-    return Clock(emulator)
-
-
-def no_wait() -> Transport:
-    return Transport(RetryPolicy(sleep=lambda s: None))
-
-
-@pytest.fixture
-def accounts(env: dict[str, str], clock: Clock) -> Iterator[Accounts]:
-    with Accounts(env=env, clock=clock, transport=no_wait) as accounts:
-        yield accounts
 
 
 @pytest.fixture

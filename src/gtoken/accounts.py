@@ -25,7 +25,15 @@ from gtoken.errors import ConfigError, NoAccount, ProtocolError, ScopeNotGranted
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
 from gtoken.oauth.token import Token, id_token_claims
-from gtoken.refresh import DEFAULT_MIN_TTL, FLIGHTS, ProcessLocks, Refresher, label, token_of
+from gtoken.refresh import (
+    DEFAULT_MIN_TTL,
+    FLIGHTS,
+    ProcessLocks,
+    Refresher,
+    label,
+    token_of,
+    unix_seconds,
+)
 from gtoken.store import AccountRecord, SqliteStore, gtoken_home, open_store
 
 if TYPE_CHECKING:
@@ -264,8 +272,8 @@ class Accounts:
                     scopes=tuple(sorted(token.scopes)),
                     status="active",
                     token_uri=client.token_uri,
-                    expires_at=_seconds(token.expires_at),
-                    refresh_token_expires_at=_seconds(token.refresh_token_expires_at),
+                    expires_at=unix_seconds(token.expires_at),
+                    refresh_token_expires_at=unix_seconds(token.refresh_token_expires_at),
                     access_token=token.access_token,
                     refresh_token=token.refresh_token,
                     id_token=token.id_token,
@@ -326,7 +334,3 @@ def _replace_default(record: AccountRecord, is_default: bool) -> AccountRecord:
     from dataclasses import replace
 
     return replace(record, is_default=is_default)
-
-
-def _seconds(moment: datetime | None) -> int | None:
-    return None if moment is None else int(moment.timestamp())

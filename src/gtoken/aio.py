@@ -199,7 +199,8 @@ async def _resolve(
     wanted = lookup.wanted_scopes(scopes)
     accounts = lookup.cached_accounts(env_)
     if accounts is not None:
-        record = lookup.ready(accounts, wanted, client_secrets=client_secrets, account=account)
+        client_id = None if client_secrets is None else lookup.load_client(client_secrets).client_id
+        record = lookup.ready(accounts, wanted, client_id=client_id, account=account)
         if record is not None:
             return accounts, record
     resolve = functools.partial(

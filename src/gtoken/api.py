@@ -24,16 +24,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from gtoken.accounts import Accounts
 from gtoken.adapters.google_auth import Credentials
-from gtoken.errors import ConfigError, ConsentRequired, ScopeNotGranted
-from gtoken.lookup import accounts_for
+from gtoken.errors import ConfigError, ConsentRequired
+from gtoken.lookup import accounts_for, load_client, ready
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
-from gtoken.store import AccountRecord
 
 if TYPE_CHECKING:
     from gtoken.adapters.google_auth import TokenSource
@@ -41,20 +39,6 @@ if TYPE_CHECKING:
 Login = Literal["auto", "never"]
 #: A service-account key: its file's path, or its parsed JSON.
 ServiceAccountKeyFile = str | os.PathLike[str] | Mapping[str, Any]
-
-
-def _client(client_secrets: str | os.PathLike[str] | Mapping[str, Any]) -> ClientSecrets:
-    if isinstance(client_secrets, Mapping):
-        return ClientSecrets.from_json(client_secrets)
-    path = Path(client_secrets)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read the client secrets file {str(path)!r}: {exc.strerror}",
-            hint="Download it from Google Cloud console > APIs & Services > Credentials.",
-        ) from None
-    return ClientSecrets.from_json(text, source=str(path))
 
 
 def _can_interact(env: Mapping[str, str]) -> bool:
@@ -94,8 +78,10 @@ def credentials(
         raise ValueError(
             "subject (domain-wide delegation) is for service accounts: give service_account too"
         )
-    client = _client(client_secrets) if client_secrets is not None else None
-    record = _usable_record(accounts, client, account, wanted)
+    client = load_client(client_secrets) if client_secrets is not None else None
+    record = ready(
+        accounts, wanted, client_id=client.client_id if client else None, account=account
+    )
     if record is None:
         if client is None and account is None and not accounts.store.list():
             return Credentials(_application_default(accounts, wanted, env), scopes=wanted)
@@ -128,23 +114,6 @@ def _application_default(
     from gtoken.adc import default_source
 
     return default_source(accounts, wanted, env)
-
-
-def _usable_record(
-    accounts: Accounts, client: ClientSecrets | None, account: str | None, wanted: frozenset[str]
-) -> AccountRecord | None:
-    client_id = client.client_id if client else None
-    try:
-        record = accounts.find(account, client_id=client_id)
-    except ConsentRequired:
-        return None
-    if record.status != "active":
-        return None
-    try:
-        accounts.check_scopes(record, wanted)
-    except ScopeNotGranted:
-        return None
-    return record
 
 
 def _explain_missing(

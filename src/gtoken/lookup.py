@@ -20,6 +20,7 @@ from gtoken.errors import ConsentRequired, GTokenError
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
 from gtoken.store import AccountRecord
+from gtoken.userfiles import read_small
 
 __all__ = [
     "ClientSecretsArg",
@@ -34,6 +35,7 @@ __all__ = [
 
 Login = Literal["auto", "never"]
 ClientSecretsArg = str | os.PathLike[str] | Mapping[str, Any] | None
+_DOWNLOAD = "Download it from Google Cloud console > APIs & Services > Credentials."
 
 _lock = threading.Lock()
 _accounts: dict[str, Accounts] = {}
@@ -65,29 +67,32 @@ def wanted_scopes(scopes: Iterable[str]) -> frozenset[str]:
     return frozenset(_scopes.expand(s) for s in scopes)
 
 
-def _client_id(client_secrets: ClientSecretsArg) -> str | None:
-    """The client id in ``client_secrets`` (raises OSError or ConfigError when unreadable)."""
-    if client_secrets is None:
-        return None
+def load_client(client_secrets: str | os.PathLike[str] | Mapping[str, Any]) -> ClientSecrets:
+    """The client of a ``client_secret.json`` (its path, or its parsed JSON)."""
     if isinstance(client_secrets, Mapping):
-        return ClientSecrets.from_json(client_secrets).client_id
-    text = Path(client_secrets).read_text()
-    return ClientSecrets.from_json(text, source=str(client_secrets)).client_id
+        return ClientSecrets.from_json(client_secrets)
+    path = Path(client_secrets)
+    data = read_small(path, what="a client_secret.json", hint=_DOWNLOAD)
+    return ClientSecrets.from_json(data.decode("utf-8", "replace"), source=str(path))
+
+
+def _client_id(client_secrets: ClientSecretsArg) -> str | None:
+    return None if client_secrets is None else load_client(client_secrets).client_id
 
 
 def ready(
     accounts: Accounts,
     scopes: frozenset[str],
     *,
-    client_secrets: ClientSecretsArg,
+    client_id: str | None,
     account: str | None,
 ) -> AccountRecord | None:
     """The stored account that is usable without consent (active, with every scope in
-    ``scopes``), or None. Reads the store only (and the client secrets, for their client id)."""
+    ``scopes``), or None. Reads the store only."""
     try:
-        record = accounts.find(account, client_id=_client_id(client_secrets))
+        record = accounts.find(account, client_id=client_id)
         accounts.check_scopes(record, scopes)
-    except (GTokenError, OSError):
+    except GTokenError:
         return None  # gtoken.credentials says what is wrong, or runs consent
     return record if record.status == "active" else None
 
@@ -105,13 +110,14 @@ def resolve(
     env = os.environ if env is None else env
     wanted = wanted_scopes(scopes)
     accounts = accounts_for(env)
-    record = ready(accounts, wanted, client_secrets=client_secrets, account=account)
+    client_id = _client_id(client_secrets)
+    record = ready(accounts, wanted, client_id=client_id, account=account)
     if record is not None:
         return accounts, record
     from gtoken.api import credentials
 
     credentials(wanted, client_secrets=client_secrets, account=account, login=login, env=env)
-    record = ready(accounts, wanted, client_secrets=client_secrets, account=account)
+    record = ready(accounts, wanted, client_id=client_id, account=account)
     if record is None:
         # gtoken.credentials fell back on credentials that are not a stored account (the
         # Application Default Credentials): these auths take stored accounts only.

@@ -230,7 +230,7 @@ class Refresher:
         return self.store.update_tokens(
             record.id,
             access_token=token.access_token,
-            expires_at=_seconds(token.expires_at),
+            expires_at=unix_seconds(token.expires_at),
             refresh_token=token.refresh_token
             if token.refresh_token != record.refresh_token
             else None,
@@ -256,5 +256,6 @@ def _consent_reason(exc: InvalidGrant) -> str:
     return f"{reason}. Likely causes: {listed}" if listed else reason
 
 
-def _seconds(moment: datetime | None) -> int | None:
+def unix_seconds(moment: datetime | None) -> int | None:
+    """``moment`` as the store keeps times: whole seconds since the epoch."""
     return None if moment is None else int(moment.timestamp())

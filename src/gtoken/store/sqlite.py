@@ -10,9 +10,16 @@ instead and keep transactions short. A refresh, for example: acquire the lease
 read the account again, call Google only if its token is still expiring, store the result with
 :meth:`~SqliteStore.update_tokens`, release the lease.
 
+Key rotation while other processes hold the store open (DESIGN invariant 9): the store records
+which key seals its values (an entry sealed with that key, whose key id is read without opening
+it), and every write reads that record under the write lock and seals with that key, reading the
+keyring again (``keys``) when another process rotated to a key this one lacks. A key the keyring no
+longer holds is never used to seal; when even the re-read keyring lacks the store's key (a
+``GTOKEN_KEY`` that was rotated away), the write is refused with :class:`WrongKey` and nothing is
+written. Reads that meet a value sealed with a key this process lacks read the keyring again once.
+
 Limits: one machine (SQLite's locks do not work over network filesystems; use PostgreSQL for
-replicas), one writer at a time for the whole file, and each process holds the keyring it was
-opened with (after a key rotation elsewhere, reopen).
+replicas), one writer at a time for the whole file.
 
 Reading never writes. A row that fails to decrypt or parse raises
 :class:`~gtoken.store.errors.CorruptRecord` and is left as it is; a store sealed with keys the
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 import os
 import re
 import sqlite3
@@ -30,7 +38,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from gtoken.store import schema
 from gtoken.store.connections import Connections, create_private_db
@@ -42,6 +50,8 @@ from gtoken.store.records import KEEP, SECRET_FIELDS, STATUSES, AccountRecord, K
 from gtoken.store.rows import COLUMNS, decode_account, encode_account, seal_field
 
 __all__ = ["STORE_FILE", "SqliteStore", "open_store"]
+
+_T = TypeVar("_T")
 
 STORE_FILE = "store.sqlite3"
 # SQL is only ever built from the column names above, never from input.
@@ -57,6 +67,9 @@ _SEALED_VALUES = " UNION ".join(
 )
 _KEY_IDS = f"SELECT DISTINCT p FROM ({_SEALED_VALUES}) WHERE p IS NOT NULL"  # noqa: S608
 _KEY_ID_PREFIX = re.compile(r"v1:([0-9a-f]{8})")
+_KEY_ID = re.compile(r"[0-9a-f]{8}")
+# The kv entry whose sealed value's key id names the key every write seals with.
+_SEALING_KEY = ("gtoken.store", "sealing key")
 
 
 def open_store(env: Mapping[str, str] = os.environ, *, home: Path | None = None) -> SqliteStore:
@@ -67,7 +80,7 @@ def open_store(env: Mapping[str, str] = os.environ, *, home: Path | None = None)
     ensure_private_dir(home)
     path = home / STORE_FILE
     keyring = load_keyring(home, env, create=not path.exists())
-    return SqliteStore(path, keyring)
+    return SqliteStore(path, keyring, keys=functools.partial(load_keyring, home, env, create=False))
 
 
 class SqliteStore:
@@ -81,13 +94,16 @@ class SqliteStore:
         busy_timeout: float = 30.0,
         clock: Callable[[], float] = time.time,
         check_keys: bool = True,
+        keys: Callable[[], Keyring] | None = None,
     ) -> None:
         """Open (creating, mode 0600) and migrate the store at ``path``.
 
         ``check_keys=False`` opens a store even if its values were sealed with keys the keyring
-        lacks, so that accounts can still be listed by id or deleted."""
+        lacks, so that accounts can still be listed by id or deleted. ``keys`` reads the keyring
+        again (after another process rotated the key); without it, ``keyring`` is all there is."""
         self.path = Path(path)
         self._keyring = keyring
+        self._keys = keys
         self._clock = clock
         create_private_db(self.path)
         for suffix in ("", "-wal", "-shm", "-journal"):
@@ -139,19 +155,19 @@ class SqliteStore:
     def get(self, id: str) -> AccountRecord | None:
         """The account ``id``, or None."""
         row = self._conn().execute(f"{_SELECT} WHERE id = ?", (id,)).fetchone()
-        return None if row is None else decode_account(row, self._keyring)
+        return None if row is None else self._decode(row)
 
     def get_default(self, client_id: str) -> AccountRecord | None:
         """The default account of ``client_id``, or None."""
         sql = f"{_SELECT} WHERE client_id = ? AND is_default = 1"
         row = self._conn().execute(sql, (client_id,)).fetchone()
-        return None if row is None else decode_account(row, self._keyring)
+        return None if row is None else self._decode(row)
 
     def list(self, *, client_id: str | None = None) -> builtins.list[AccountRecord]:
         """Every account (of ``client_id``, if given), by client, email and id."""
         where, params = ("WHERE client_id = ?", (client_id,)) if client_id else ("", ())
         rows = self._conn().execute(f"{_SELECT} {where} ORDER BY client_id, email, id", params)
-        return [decode_account(row, self._keyring) for row in rows.fetchall()]
+        return [self._decode(row) for row in rows.fetchall()]
 
     def put(self, record: AccountRecord, *, expected_version: int | None = None) -> AccountRecord:
         """Insert or replace the account ``record.id``; returns it as stored.
@@ -168,7 +184,7 @@ class SqliteStore:
             old_version = old[0] if old is not None and type(old[0]) is int else 0
             self._expect(record.id, expected_version, old_version if old is not None else 0)
             now = self._now()
-            values = encode_account(record, self._keyring)
+            values = encode_account(record, self._sealing_keyring(conn))
             if not record.refresh_token and old is not None:
                 values["refresh_token"] = old[2]
             if old is not None and type(old[1]) is int:
@@ -253,7 +269,7 @@ class SqliteStore:
                 version=current.version + 1,
             )
             columns = [*changes, "updated_at", "version"]
-            stored = encode_account(updated, self._keyring)
+            stored = encode_account(updated, self._sealing_keyring(conn))
             conn.execute(_update_sql(columns), [*(stored[c] for c in columns), id])
             return updated
 
@@ -261,7 +277,7 @@ class SqliteStore:
         row = conn.execute(f"{_SELECT} WHERE id = ?", (id,)).fetchone()
         if row is None:
             raise NotFound(f"no account with id {id!r} in {self.path}")
-        return decode_account(row, self._keyring)
+        return self._decode(row)
 
     def _expect(self, id: str, expected: int | None, actual: int) -> None:
         if expected is not None and expected != actual:
@@ -303,6 +319,7 @@ class SqliteStore:
                 conn = self._conn()
                 count += self._reseal_accounts(conn, reader, new_keyring)
                 count += self._reseal_kv(conn, reader, new_keyring)
+                self._mark_sealing_key(conn, new_keyring)
         except BaseException:
             self._keyring = old
             raise
@@ -320,7 +337,7 @@ class SqliteStore:
 
     def _reseal_kv(self, conn: sqlite3.Connection, reader: Keyring, writer: Keyring) -> int:
         rows = conn.execute("SELECT namespace, key, value FROM kv ORDER BY namespace, key")
-        entries = rows.fetchall()
+        entries = [e for e in rows.fetchall() if tuple(e[:2]) != _SEALING_KEY]
         for namespace, key, value in entries:
             plain = open_sealed(reader, value, table="kv", row=namespace, field=key)
             conn.execute(
@@ -329,8 +346,68 @@ class SqliteStore:
             )
         return len(entries)
 
+    def _sealing_keyring(self, conn: sqlite3.Connection) -> Keyring:
+        """The keyring to seal with, ``conn`` holding the write lock: the one whose current key is
+        the store's sealing key. A key rotation in another process changes that key under the
+        same lock, so a write can never seal with a key the rotation is about to remove."""
+        row = conn.execute(
+            "SELECT substr(value, 4, 8) FROM kv WHERE namespace = ? AND key = ?", _SEALING_KEY
+        ).fetchone()
+        if row is None:  # a new store, or one no rotation has marked yet
+            self._mark_sealing_key(conn, self._keyring)
+            return self._keyring
+        kid = row[0]
+        if not isinstance(kid, str) or not _KEY_ID.fullmatch(kid):  # damaged: mark it again
+            self._mark_sealing_key(conn, self._keyring)
+            return self._keyring
+        if kid not in self._keyring:
+            self._reload_keys()
+        if kid not in self._keyring:
+            raise WrongKey(
+                f"the store {self.path} is now encrypted with key id {kid}: its key was rotated "
+                f"since this program read its keys, and the keyring ({self._keyring.source}; key "
+                f"ids {', '.join(self._keyring.ids)}) does not hold the new key. Nothing was "
+                f"written. Restart the program with the key whose id is {kid} (set GTOKEN_KEY to "
+                "it, if that is where the key comes from)",
+                key_id=kid,
+            )
+        self._keyring = self._keyring.sealing_with(kid)
+        return self._keyring
+
+    def _mark_sealing_key(self, conn: sqlite3.Connection, keyring: Keyring) -> None:
+        namespace, key = _SEALING_KEY
+        sealed = seal(keyring, keyring.current, table="kv", row=namespace, field=key)
+        conn.execute(
+            "INSERT OR REPLACE INTO kv (namespace, key, value, expires_at, updated_at)"
+            " VALUES (?, ?, ?, NULL, ?)",
+            (namespace, key, sealed, self._now()),
+        )
+
+    def _reload_keys(self) -> bool:
+        """Read the keyring again (another process may have rotated the key); True if that was
+        possible. Keys already held stay, for values not yet re-sealed."""
+        if self._keys is None:
+            return False
+        fresh = self._keys()
+        self._keyring = fresh.merged(self._keyring)
+        return True
+
+    def _reading(self, read: Callable[[], _T]) -> _T:
+        """``read()``, once more with the keyring read again if it met a key this one lacks."""
+        try:
+            return read()
+        except WrongKey:
+            if not self._reload_keys():
+                raise
+            return read()
+
+    def _decode(self, row: Any) -> AccountRecord:
+        return self._reading(lambda: decode_account(row, self._keyring))
+
     def _check_keys(self) -> None:
         missing = sorted(self.key_ids_in_use() - set(self._keyring))
+        if missing and self._reload_keys():
+            missing = sorted(self.key_ids_in_use() - set(self._keyring))
         if not missing:
             return
         needed = ", ".join(missing)
@@ -357,9 +434,10 @@ class SqliteStore:
         self, namespace: str, key: str, value: str, *, expires_at: float | None = None
     ) -> None:
         """Store ``value`` sealed under ``(namespace, key)``, replacing any earlier one."""
-        sealed = seal(self._keyring, value, table="kv", row=namespace, field=key)
         with self.transaction():
-            self._conn().execute(
+            conn = self._conn()
+            sealed = seal(self._sealing_keyring(conn), value, table="kv", row=namespace, field=key)
+            conn.execute(
                 "INSERT OR REPLACE INTO kv (namespace, key, value, expires_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?)",
                 (namespace, key, sealed, expires_at, self._now()),
@@ -407,7 +485,9 @@ class SqliteStore:
             )
         if row[1] is not None and row[1] <= self._clock():
             return None
-        return open_sealed(self._keyring, row[0], table="kv", row=namespace, field=key)
+        return self._reading(
+            lambda: open_sealed(self._keyring, row[0], table="kv", row=namespace, field=key)
+        )
 
     # -- leases -------------------------------------------------------------------------------
 

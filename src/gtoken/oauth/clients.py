@@ -89,6 +89,8 @@ def _load(text_or_mapping: str | bytes | Mapping[str, object], source: str) -> M
         raise _problem(source, f"is not JSON (line {exc.lineno}, column {exc.colno})") from None
     except ValueError:
         raise _problem(source, "is not JSON (not even UTF-8 text)") from None
+    except RecursionError:
+        raise _problem(source, "is JSON nested too deeply to be a client_secret.json") from None
     if not isinstance(data, dict):
         raise _problem(source, "is JSON but not an object with an 'installed' or 'web' section")
     return data

@@ -107,6 +107,10 @@ def _from_json(data: bytes, source: str) -> Imported:
         ) from None
     except ValueError:
         raise ConfigError(f"{source} is neither JSON text nor a pickle", hint=_READS) from None
+    except RecursionError:
+        raise ConfigError(
+            f"{source} is JSON nested too deeply to be a token", hint=_READS
+        ) from None
     if not isinstance(doc, dict):
         raise ConfigError(f"{source} is JSON but not an object", hint=_READS)
     return _from_document(doc, source)

@@ -132,6 +132,10 @@ def read_json_object(path: Path, what: str) -> dict[str, Any]:
         ) from None
     except ValueError:
         raise ConfigError(f"{source} is not JSON text, so not {what} file") from None
+    except RecursionError:
+        raise ConfigError(
+            f"{source} is JSON nested too deeply to be {what} file", hint=_DOWNLOAD
+        ) from None
     if not isinstance(doc, dict):
         raise ConfigError(f"{source} is JSON but not an object, so not {what} file")
     return doc

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from gtoken import google
-from gtoken.errors import ConfigError, NoAccount, ProtocolError, ScopeNotGranted
+from gtoken.errors import ConfigError, ConsentRequired, NoAccount, ProtocolError, ScopeNotGranted
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
 from gtoken.oauth.token import Token, id_token_claims
@@ -34,7 +34,14 @@ from gtoken.refresh import (
     token_of,
     unix_seconds,
 )
-from gtoken.store import AccountRecord, SqliteStore, gtoken_home, open_store
+from gtoken.store import (
+    AccountHead,
+    AccountRecord,
+    DamagedAccount,
+    SqliteStore,
+    gtoken_home,
+    open_store,
+)
 
 if TYPE_CHECKING:
     from gtoken.flows.console import Console
@@ -60,7 +67,18 @@ class Account:
     expires_at: datetime | None
 
     @classmethod
-    def of(cls, record: AccountRecord) -> Account:
+    def of(cls, record: AccountRecord | DamagedAccount) -> Account:
+        if isinstance(record, DamagedAccount):
+            return cls(
+                id=record.id,
+                email=record.email,
+                client_id=record.client_id or "",
+                scopes=frozenset(),
+                status="damaged",
+                status_reason=record.problem,
+                is_default=record.is_default,
+                expires_at=None,
+            )
         return cls(
             id=record.id,
             email=record.email,
@@ -128,31 +146,55 @@ class Accounts:
     # -- reading ------------------------------------------------------------------------------
 
     def list(self) -> list[Account]:
-        return [Account.of(r) for r in self.store.list()]
+        """Every stored account; a damaged one has the status ``damaged``, and its
+        ``status_reason`` says what is wrong and how to recover."""
+        return [Account.of(r) for r in self.store.survey()]
 
     def find(self, account: str | None = None, *, client_id: str | None = None) -> AccountRecord:
         """The account named by email or id, or the default one. Raises ConsentRequired when
-        there is none yet, ConfigError when the name fits none or several."""
-        records = self.store.list(client_id=client_id)
-        if not records:
-            where = f"through client {client_id}" if client_id else f"in {self.home}"
-            raise NoAccount(where)
+        there is none yet, ConfigError when the name fits none or several, and CorruptRecord
+        when the chosen account is damaged. Opens that account only."""
+        record = self.store.get(self.choose(account, client_id=client_id).id)
+        if record is None:  # forgotten a moment ago, by another process
+            raise ConsentRequired(account or "the default account", "it is no longer stored")
+        return record
+
+    def choose(self, account: str | None = None, *, client_id: str | None = None) -> AccountHead:
+        """Which account :meth:`find` means, chosen by the columns that are not secret."""
         if account is None:
-            return _default_of(records)
-        wanted = account.strip().lower()
-        matches = [r for r in records if r.id == wanted or (r.email or "").lower() == wanted]
+            defaults = self.store.heads(client_id=client_id, default=True)
+            if defaults:
+                # max() keeps the first of equals, in the store's order.
+                return max(defaults, key=lambda head: head.updated_at)
+            candidates = self.store.heads(client_id=client_id, limit=2)
+            if len(candidates) == 1:
+                return candidates[0]
+            if not candidates:
+                raise self._no_account(client_id)
+            raise ConfigError(
+                f"{len(self.store.heads(client_id=client_id))} accounts are signed in and none "
+                "is the default",
+                hint="Pick one with --account (gtoken accounts lists them).",
+            )
+        matches = self.store.heads(client_id=client_id, name=account.strip().lower(), limit=2)
         if len(matches) == 1:
             return matches[0]
-        known = ", ".join(sorted(label(r) for r in records))
-        if not matches:
+        if matches:
             raise ConfigError(
-                f"no account {account!r} in the store (there are: {known})",
-                hint="Pick one of those, or sign it in with gtoken login --account.",
+                f"{account!r} is signed in through several clients",
+                hint="Name the account by its id (gtoken accounts shows them).",
             )
+        every = self.store.heads(client_id=client_id)
+        if not every:
+            raise self._no_account(client_id)
+        known = ", ".join(sorted(head.label for head in every))
         raise ConfigError(
-            f"{account!r} is signed in through several clients",
-            hint="Name the account by its id (gtoken accounts shows them).",
+            f"no account {account!r} in the store (there are: {known})",
+            hint="Pick one of those, or sign it in with gtoken login --account.",
         )
+
+    def _no_account(self, client_id: str | None) -> NoAccount:
+        return NoAccount(f"through client {client_id}" if client_id else f"in {self.home}")
 
     def token(
         self,
@@ -290,17 +332,18 @@ class Accounts:
     def set_default(self, account: str) -> Account:
         """Make ``account`` (email or id) the default, for every client."""
         with self.store.transaction():
-            record = self.find(account)
-            for other in self.store.list():
-                if other.is_default and other.id != record.id:
-                    self.store.put(_replace_default(other, False))
-            return Account.of(self.store.set_default(record.id))
+            chosen = self.choose(account)
+            return Account.of(self.store.set_default(chosen.id, every_client=True))
 
     def forget(self, account: str | None = None) -> Account:
-        """Delete the account from the store, without telling Google."""
-        record = self.find(account)
-        self.store.delete(record.id)
-        return Account.of(record)
+        """Delete the account from the store, without telling Google; a damaged one too."""
+        with self.store.transaction():
+            chosen = self.choose(account)
+            entry = self.store.entry(chosen.id)
+            self.store.delete(chosen.id)
+        if entry is None:
+            raise ConsentRequired(chosen.label, "it is no longer stored")
+        return Account.of(entry)
 
     def revoke(self, account: str | None = None) -> Account:
         """Revoke the account's grant at Google, then forget it. A grant Google already
@@ -316,21 +359,3 @@ class Accounts:
             parse_revoke_response(response.status, response.headers, response.body)
         self.store.delete(record.id)
         return Account.of(record)
-
-
-def _default_of(records: list[AccountRecord]) -> AccountRecord:
-    defaults = [r for r in records if r.is_default]
-    if defaults:
-        return max(defaults, key=lambda r: r.updated_at)
-    if len(records) == 1:
-        return records[0]
-    raise ConfigError(
-        f"{len(records)} accounts are signed in and none is the default",
-        hint="Pick one with --account (gtoken accounts lists them).",
-    )
-
-
-def _replace_default(record: AccountRecord, is_default: bool) -> AccountRecord:
-    from dataclasses import replace
-
-    return replace(record, is_default=is_default)

@@ -282,8 +282,8 @@ def _accounts(command: Command) -> None:
         "commands.accounts:accounts",
         "list the stored accounts",
         "List the accounts in the store: e-mail, client, granted scopes, status (active,\n"
-        "needs_consent with the reason, revoked) and when the access token expires.\n"
-        "'*' marks the default account.",
+        "needs_consent with the reason, revoked, damaged with what is wrong) and when the\n"
+        "access token expires. '*' marks the default account.",
     )
     sub.add_argument("--json", action="store_true", help="print a JSON list")
 

@@ -24,14 +24,16 @@ from gtoken.store.paths import (
     gtoken_home,
     write_private_file,
 )
-from gtoken.store.records import KEEP, AccountRecord, Keep, Status
+from gtoken.store.records import KEEP, AccountHead, AccountRecord, DamagedAccount, Keep, Status
 from gtoken.store.sqlite import STORE_FILE, SqliteStore, open_store
 
 __all__ = [
     "KEEP",
     "STORE_FILE",
+    "AccountHead",
     "AccountRecord",
     "CorruptRecord",
+    "DamagedAccount",
     "InsecurePermissions",
     "Keep",
     "KeyMissing",

@@ -119,6 +119,7 @@ class Connections:
             )
             # A committed refresh token must survive a power cut, not only a crash.
             conn.execute("PRAGMA synchronous = FULL")
+            conn.text_factory = _text
         except sqlite3.Error as exc:
             raise StoreError(
                 f"cannot open the store {self.path} ({exc}); if it is damaged, move it away and "
@@ -145,6 +146,13 @@ class Connections:
             raise StoreError(
                 f"could not write to {self.path} ({exc}); nothing was changed"
             ) from None
+
+
+def _text(data: bytes) -> str:
+    # A damaged byte in one column must not make the whole query fail (sqlite3's default
+    # refuses text that is not UTF-8): it shows as U+FFFD, which no valid value holds, and the
+    # row is reported as damaged.
+    return data.decode("utf-8", "replace")
 
 
 def create_private_db(path: Path) -> None:

@@ -46,7 +46,16 @@ from gtoken.store.crypto import Keyring, open_sealed, seal
 from gtoken.store.errors import CorruptRecord, NotFound, VersionConflict, WrongKey
 from gtoken.store.keys import ENV_KEY, KEY_FILE, load_keyring
 from gtoken.store.paths import check_private_file, ensure_private_dir, gtoken_home
-from gtoken.store.records import KEEP, SECRET_FIELDS, STATUSES, AccountRecord, Keep, Status
+from gtoken.store.records import (
+    KEEP,
+    SECRET_FIELDS,
+    STATUSES,
+    AccountHead,
+    AccountRecord,
+    DamagedAccount,
+    Keep,
+    Status,
+)
 from gtoken.store.rows import COLUMNS, decode_account, encode_account, seal_field
 
 __all__ = ["STORE_FILE", "SqliteStore", "open_store"]
@@ -56,6 +65,7 @@ _T = TypeVar("_T")
 STORE_FILE = "store.sqlite3"
 # SQL is only ever built from the column names above, never from input.
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM accounts"  # noqa: S608
+_HEADS = "SELECT id, client_id, email, is_default, updated_at FROM accounts"
 _UPSERT_SET = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
 _UPSERT = (
     f"INSERT INTO accounts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"  # noqa: S608
@@ -164,10 +174,68 @@ class SqliteStore:
         return None if row is None else self._decode(row)
 
     def list(self, *, client_id: str | None = None) -> builtins.list[AccountRecord]:
-        """Every account (of ``client_id``, if given), by client, email and id."""
+        """Every account (of ``client_id``, if given), by client, email and id. Raises
+        :class:`CorruptRecord` if any of them is damaged (:meth:`survey` lists those too)."""
+        return [self._decode(row) for row in self._rows(client_id)]
+
+    def survey(
+        self, *, client_id: str | None = None
+    ) -> builtins.list[AccountRecord | DamagedAccount]:
+        """Every account (of ``client_id``, if given), by client, email and id; the damaged ones
+        as :class:`DamagedAccount`, saying what is wrong with each."""
+        return [self._entry(row) for row in self._rows(client_id)]
+
+    def entry(self, id: str) -> AccountRecord | DamagedAccount | None:
+        """The account ``id`` (a :class:`DamagedAccount` if it does not open), or None."""
+        row = self._conn().execute(f"{_SELECT} WHERE id = ?", (id,)).fetchone()
+        return None if row is None else self._entry(row)
+
+    def heads(
+        self,
+        *,
+        client_id: str | None = None,
+        name: str | None = None,
+        default: bool = False,
+        limit: int | None = None,
+    ) -> builtins.list[AccountHead]:
+        """The accounts that fit, by client, email and id, without opening any sealed value:
+        of ``client_id``; called ``name`` (its id, or its email whatever its case); only
+        default accounts; at most ``limit``. Rows whose naming columns are damaged are left out
+        (:meth:`survey` shows them)."""
+        where: builtins.list[str] = []
+        params: builtins.list[object] = []
+        if client_id is not None:
+            where.append("client_id = ?")
+            params.append(client_id)
+        if name is not None:
+            where.append("(id = ? OR lower(email) = lower(?))")
+            params += [name, name]
+        if default:
+            where.append("is_default = 1")
+        sql = _HEADS + (f" WHERE {' AND '.join(where)}" if where else "")
+        sql += " ORDER BY client_id, email, id"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        rows = self._conn().execute(sql, params).fetchall()
+        return [head for head in map(_head, rows) if head is not None]
+
+    def _rows(self, client_id: str | None) -> builtins.list[Any]:
         where, params = ("WHERE client_id = ?", (client_id,)) if client_id else ("", ())
         rows = self._conn().execute(f"{_SELECT} {where} ORDER BY client_id, email, id", params)
-        return [self._decode(row) for row in rows.fetchall()]
+        return rows.fetchall()
+
+    def _entry(self, row: Any) -> AccountRecord | DamagedAccount:
+        try:
+            return self._decode(row)
+        except CorruptRecord as exc:
+            raw = dict(zip(COLUMNS, row, strict=True))
+            return DamagedAccount(
+                id=str(raw["id"]),
+                client_id=raw["client_id"] if isinstance(raw["client_id"], str) else None,
+                email=raw["email"] if isinstance(raw["email"], str) else None,
+                is_default=raw["is_default"] == 1,
+                problem=exc.message,
+            )
 
     def put(self, record: AccountRecord, *, expected_version: int | None = None) -> AccountRecord:
         """Insert or replace the account ``record.id``; returns it as stored.
@@ -185,7 +253,7 @@ class SqliteStore:
             self._expect(record.id, expected_version, old_version if old is not None else 0)
             now = self._now()
             values = encode_account(record, self._sealing_keyring(conn))
-            if not record.refresh_token and old is not None:
+            if not record.refresh_token and old is not None and self._opens(record.id, old[2]):
                 values["refresh_token"] = old[2]
             if old is not None and type(old[1]) is int:
                 values["created_at"] = old[1]
@@ -241,12 +309,13 @@ class SqliteStore:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
         return self._update(id, {"status": status, "status_reason": reason}, expected_version)
 
-    def set_default(self, id: str) -> AccountRecord:
-        """Make ``id`` its client's default account (and no other)."""
+    def set_default(self, id: str, *, every_client: bool = False) -> AccountRecord:
+        """Make ``id`` its client's default account (and no other); with ``every_client``, the
+        one default account of all clients. Opens no other account."""
         with self.transaction():
             conn = self._conn()
             current = self._require(conn, id)
-            self._clear_default(conn, current.client_id, id, self._now())
+            self._clear_default(conn, None if every_client else current.client_id, id, self._now())
             return self._update(id, {"is_default": True}, None)
 
     def delete(self, id: str) -> bool:
@@ -288,12 +357,31 @@ class SqliteStore:
                 actual=actual,
             )
 
-    def _clear_default(self, conn: sqlite3.Connection, client_id: str, keep: str, now: int) -> None:
+    def _clear_default(
+        self, conn: sqlite3.Connection, client_id: str | None, keep: str, now: int
+    ) -> None:
         conn.execute(
             "UPDATE accounts SET is_default = 0, updated_at = ?, version = version + 1"
-            " WHERE client_id = ? AND is_default = 1 AND id != ?",
-            (now, client_id, keep),
+            " WHERE (client_id = ? OR ? IS NULL) AND is_default = 1 AND id != ?",
+            (now, client_id, client_id, keep),
         )
+
+    def _opens(self, id: str, sealed: object) -> bool:
+        """Whether a stored refresh token is worth keeping: it opens, or was sealed with a key
+        this keyring lacks (then it is kept as it is, for the keyring that has it)."""
+        if not isinstance(sealed, str):
+            return False
+        try:
+            self._reading(
+                lambda: open_sealed(
+                    self._keyring, sealed, table="accounts", row=id, field="refresh_token"
+                )
+            )
+        except CorruptRecord:
+            return False
+        except WrongKey:
+            return True
+        return True
 
     # -- keys ---------------------------------------------------------------------------------
 
@@ -525,6 +613,19 @@ class SqliteStore:
 
     def _now(self) -> int:
         return int(self._clock())
+
+
+def _head(row: Any) -> AccountHead | None:
+    id, client_id, email, is_default, updated_at = row
+    if not (isinstance(id, str) and id and isinstance(client_id, str) and client_id):
+        return None
+    return AccountHead(
+        id=id,
+        client_id=client_id,
+        email=email if isinstance(email, str) else None,
+        is_default=is_default == 1,
+        updated_at=updated_at if type(updated_at) is int else 0,
+    )
 
 
 def _update_sql(columns: Iterable[str]) -> str:

@@ -34,7 +34,7 @@ from gtoken.oauth import grants
 from gtoken.oauth.clients import ClientSecrets
 from gtoken.oauth.responses import parse_token_response
 from gtoken.oauth.token import Token
-from gtoken.store import AccountRecord, SqliteStore
+from gtoken.store import AccountRecord, NotFound, SqliteStore
 
 if TYPE_CHECKING:
     from gtoken.google import Endpoints
@@ -225,18 +225,20 @@ class Refresher:
             )
         except InvalidGrant as exc:
             reason = _consent_reason(exc)
-            self.store.set_status(record.id, "needs_consent", reason)
+            with _gone_meanwhile(record):
+                self.store.set_status(record.id, "needs_consent", reason)
             raise ConsentRequired(label(record), reason, likely_causes=exc.likely_causes) from exc
-        return self.store.update_tokens(
-            record.id,
-            access_token=token.access_token,
-            expires_at=unix_seconds(token.expires_at),
-            refresh_token=token.refresh_token
-            if token.refresh_token != record.refresh_token
-            else None,
-            id_token=token.id_token,
-            scopes=sorted(token.scopes),
-        )
+        with _gone_meanwhile(record):
+            return self.store.update_tokens(
+                record.id,
+                access_token=token.access_token,
+                expires_at=unix_seconds(token.expires_at),
+                refresh_token=token.refresh_token
+                if token.refresh_token != record.refresh_token
+                else None,
+                id_token=token.id_token,
+                scopes=sorted(token.scopes),
+            )
 
     def transport(self) -> Transport:
         with self._transport_lock:
@@ -247,6 +249,20 @@ class Refresher:
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close()
+
+
+@contextlib.contextmanager
+def _gone_meanwhile(record: AccountRecord) -> Iterator[None]:
+    """An account forgotten (``gtoken logout``) while its refresh was under way needs a new
+    sign-in; the token Google just issued is dropped with it."""
+    try:
+        yield
+    except NotFound:
+        raise ConsentRequired(
+            label(record),
+            "it was signed out (gtoken logout) while its token was being refreshed",
+            hint="Sign in again with gtoken login to use it.",
+        ) from None
 
 
 def _consent_reason(exc: InvalidGrant) -> str:

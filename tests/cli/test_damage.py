@@ -114,3 +114,34 @@ def test_deeply_nested_json_is_a_clear_error_about_the_file(
     assert "nested too deeply" in said
     assert "bug" not in said
     assert "Recursion" not in said
+
+
+def test_a_store_cut_to_zero_bytes_is_not_taken_for_a_new_one(
+    gtoken: Gtoken, signed_in: Run
+) -> None:
+    store = _store(gtoken)
+    for side in store.parent.glob("store.sqlite3-*"):
+        side.unlink()
+    store.write_bytes(b"")
+
+    for args in [("token",), ("accounts",)]:
+        run = gtoken(*args)
+        assert run.returncode == 3, run.stdout + run.stderr
+        assert "empty" in run.stderr
+        assert "key.json" in run.stderr
+        assert "move it away" in run.stderr.lower()
+    doctor = gtoken("doctor")
+    assert doctor.returncode == 3
+    assert "empty" in doctor.stdout
+    assert "holds no account" not in doctor.stdout
+    assert store.stat().st_size == 0  # nothing was written over it
+
+
+def test_a_new_store_is_never_seen_half_made(tmp_path: Path) -> None:
+    from gtoken.store import open_store
+
+    home = tmp_path / "home"
+    with open_store({"GTOKEN_HOME": str(home)}, home=home) as store:
+        assert store.list() == []
+    assert (home / "store.sqlite3").stat().st_size > 0
+    assert sorted(p.name for p in home.iterdir()) == ["key.json", "store.sqlite3"]

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import sqlite3
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from gtoken.store.errors import StoreError
 
-__all__ = ["Connections", "create_private_db"]
+__all__ = ["Connections", "check_not_empty", "create_private_db"]
 
 
 class Connections:
@@ -155,11 +156,44 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
-def create_private_db(path: Path) -> None:
-    """Create an empty database file, mode 0600, unless one exists (SQLite would make it 0644;
-    its WAL and shared-memory files then take the same mode)."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+def create_private_db(path: Path, build: Callable[[sqlite3.Connection], object]) -> None:
+    """Create the database file, mode 0600, unless one exists (SQLite would make it 0644; its WAL
+    and shared-memory files then take the same mode).
+
+    ``build`` makes its tables in a file beside it, which then takes the name in one step: no
+    process ever sees a store half made, so an empty store file is always damage (see
+    :func:`check_not_empty`), never a creation under way."""
+    if path.exists():
         return
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.new")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     os.close(fd)
+    try:
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            build(conn)
+        finally:
+            conn.close()
+        with contextlib.suppress(FileExistsError):  # another process made it first: theirs wins
+            os.link(tmp, path)
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{tmp}{suffix}")
+
+
+def check_not_empty(path: Path) -> None:
+    """Refuse a store file of zero bytes: it held accounts once (a new one is never empty) and
+    was cut short, by a full disk or a failed copy; taking it for a new store would hide that."""
+    if path.stat().st_size:
+        return
+    key_file = path.parent / "key.json"
+    evidence = f" ({key_file} shows a store was in use here)" if key_file.exists() else ""
+    raise StoreError(
+        f"the store {path} is empty (0 bytes): it was cut short{evidence}, by a full disk, a "
+        "failed copy or restore, and the accounts it held cannot be read from it. Nothing was "
+        "changed",
+        hint=f"Restore {path.name} from a backup if there is one; otherwise move it away "
+        "(mv it to another name) and sign in again with gtoken login.",
+    )

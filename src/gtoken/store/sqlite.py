@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from gtoken.store import schema
-from gtoken.store.connections import Connections, create_private_db
+from gtoken.store.connections import Connections, check_not_empty, create_private_db
 from gtoken.store.crypto import Keyring, open_sealed, seal
 from gtoken.store.errors import CorruptRecord, NotFound, VersionConflict, WrongKey
 from gtoken.store.keys import ENV_KEY, KEY_FILE, load_keyring
@@ -115,7 +115,8 @@ class SqliteStore:
         self._keyring = keyring
         self._keys = keys
         self._clock = clock
-        create_private_db(self.path)
+        create_private_db(self.path, lambda conn: schema.migrate(conn, self.path))
+        check_not_empty(self.path)
         for suffix in ("", "-wal", "-shm", "-journal"):
             with contextlib.suppress(FileNotFoundError):
                 check_private_file(Path(f"{self.path}{suffix}"))

@@ -34,7 +34,7 @@ from gtoken.oauth import grants
 from gtoken.oauth.clients import ClientSecrets
 from gtoken.oauth.responses import parse_token_response
 from gtoken.oauth.token import Token
-from gtoken.store import AccountRecord, NotFound, SqliteStore
+from gtoken.store import AccountRecord, NotFound, ReadOnlyStore, SqliteStore
 
 if TYPE_CHECKING:
     from gtoken.google import Endpoints
@@ -188,16 +188,28 @@ class Refresher:
         return record
 
     def _refresh_once(self, account_id: str, min_ttl: float, rejected: str | None) -> AccountRecord:
+        if self.store.read_only:
+            # Nothing can be saved, not even the lock file: say so before asking Google.
+            self._refreshable(self._get(account_id))
+            raise ReadOnlyStore(
+                f"the access token of {label(self._get(account_id))} needs a refresh, but the "
+                f"refreshed token cannot be saved: the store {self.store.path} is read-only "
+                f"here ({self.store.path.parent} cannot be written)"
+            )
         with self.locks.hold(f"refresh:{self.store.path}:{account_id}"):
             # Another process may have refreshed while this one waited for the lock.
             record = self._get(account_id)
             if usable(record, min_ttl, self.clock(), rejected):
                 return record
-            if record.status != "active":
-                raise ConsentRequired(label(record), record.status_reason or record.status)
-            if not record.refresh_token:
-                raise ConsentRequired(label(record), "it has no refresh token")
+            self._refreshable(record)
             return self._refresh(record)
+
+    @staticmethod
+    def _refreshable(record: AccountRecord) -> None:
+        if record.status != "active":
+            raise ConsentRequired(label(record), record.status_reason or record.status)
+        if not record.refresh_token:
+            raise ConsentRequired(label(record), "it has no refresh token")
 
     def _refresh(self, record: AccountRecord) -> AccountRecord:
         assert record.refresh_token is not None

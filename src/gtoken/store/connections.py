@@ -18,9 +18,9 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from gtoken.store.errors import StoreError
+from gtoken.store.errors import ReadOnlyStore, StoreError
 
-__all__ = ["Connections", "check_not_empty", "create_private_db"]
+__all__ = ["Connections", "check_not_empty", "create_private_db", "describe"]
 
 
 class Connections:
@@ -29,6 +29,8 @@ class Connections:
     def __init__(self, path: Path, *, busy_timeout: float) -> None:
         self.path = path
         self.busy_timeout = busy_timeout
+        #: Set when the store could only be opened for reading; writes raise ReadOnlyStore.
+        self.read_only = False
         self._reset()
         self._closed = False
 
@@ -77,13 +79,15 @@ class Connections:
         self._local.depth = depth + 1
         try:
             yield conn
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(sqlite3.Error):
                 if depth == 0:
                     conn.execute("ROLLBACK")
                 else:
                     conn.execute(f"ROLLBACK TO sp{depth}")
                     conn.execute(f"RELEASE sp{depth}")
+            if isinstance(exc, sqlite3.OperationalError) and _of_the_place(exc):
+                raise describe(exc, self.path, "write") from None
             raise
         else:
             if depth == 0:
@@ -98,6 +102,8 @@ class Connections:
         of exclusive access, and another process may be opening the same new file; filesystems
         without shared memory keep the rollback journal."""
         conn = self.get()
+        if self.read_only:
+            return
         deadline = time.monotonic() + self.busy_timeout
         while conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
             try:
@@ -109,33 +115,55 @@ class Connections:
                 time.sleep(0.01)
 
     def _connect(self) -> sqlite3.Connection:
-        uri = f"file:{urllib.parse.quote(str(self.path))}?mode=rw"
+        if not self.read_only:
+            try:
+                return self._open(read_only=False)
+            except sqlite3.Error as exc:
+                if not _read_only_place(self.path):
+                    raise describe(exc, self.path, "open") from None
+            # Reading a valid token must work where nothing can be written (a read-only root,
+            # a mounted secret); every write is then refused with ReadOnlyStore.
+            self.read_only = True
         try:
-            conn = sqlite3.connect(
-                uri,
-                uri=True,
-                timeout=self.busy_timeout,
-                isolation_level=None,  # transactions are begun and ended here, explicitly
-                check_same_thread=False,  # only so that close() can close every thread's
-            )
+            return self._open(read_only=True)
+        except sqlite3.Error as exc:
+            raise describe(exc, self.path, "open") from None
+
+    def _open(self, *, read_only: bool) -> sqlite3.Connection:
+        if read_only:
+            # Without a WAL file beside it, nothing is half-written: the file alone is the store,
+            # and SQLite must not try to make the shared-memory file it cannot create here.
+            wal = os.path.exists(f"{self.path}-wal")
+            mode = "ro" if wal else "ro&immutable=1"
+        else:
+            mode = "rw"
+        conn = sqlite3.connect(
+            f"file:{urllib.parse.quote(str(self.path))}?mode={mode}",
+            uri=True,
+            timeout=self.busy_timeout,
+            isolation_level=None,  # transactions are begun and ended here, explicitly
+            check_same_thread=False,  # only so that close() can close every thread's
+        )
+        try:
             # A committed refresh token must survive a power cut, not only a crash.
             conn.execute("PRAGMA synchronous = FULL")
-            conn.text_factory = _text
-        except sqlite3.Error as exc:
-            raise StoreError(
-                f"cannot open the store {self.path} ({exc}); if it is damaged, move it away and "
-                "log in again, or point GTOKEN_HOME elsewhere"
-            ) from None
+            conn.execute("PRAGMA schema_version").fetchone()  # opens the file for real
+        except BaseException:
+            conn.close()
+            raise
+        conn.text_factory = _text
         return conn
 
     def _begin(self, conn: sqlite3.Connection) -> None:
+        if self.read_only:
+            raise ReadOnlyStore(
+                f"the store {self.path} is read-only here ({self.path.parent} cannot be "
+                "written), so nothing can be saved in it"
+            )
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise StoreError(
-                f"{self.path} stayed locked by another process for {self.busy_timeout:g} s "
-                f"({exc}); try again, or look for a stuck gtoken process"
-            ) from None
+            raise describe(exc, self.path, "begin") from None
 
     def _commit(self, conn: sqlite3.Connection) -> None:
         try:
@@ -144,9 +172,64 @@ class Connections:
             with contextlib.suppress(sqlite3.Error):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-            raise StoreError(
-                f"could not write to {self.path} ({exc}); nothing was changed"
-            ) from None
+            raise describe(exc, self.path, "write") from None
+
+
+def describe(exc: sqlite3.Error, path: Path, doing: str) -> StoreError:
+    """What an SQLite error means for the person, with what to do about it."""
+    name = getattr(exc, "sqlite_errorname", "")
+    unchanged = "" if doing == "open" else "; nothing was changed"
+    if name == "SQLITE_FULL" or (
+        name.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN")) and _full(path)
+    ):
+        return StoreError(
+            f"the disk holding {path} is full: gtoken could not write to the store{unchanged}",
+            hint=f"Free some space on the disk that holds {path.parent}, then try again.",
+        )
+    if name.startswith("SQLITE_READONLY") or (name == "SQLITE_CANTOPEN" and _read_only_place(path)):
+        return ReadOnlyStore(
+            f"the store {path} is read-only here ({path.parent} cannot be written), so nothing "
+            f"can be saved in it{unchanged}"
+        )
+    if name in ("SQLITE_BUSY", "SQLITE_LOCKED") or name.startswith("SQLITE_BUSY"):
+        return StoreError(
+            f"{path} stayed locked by another process ({exc}){unchanged}",
+            hint="Try again, or look for a stuck gtoken process.",
+        )
+    if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or name.startswith("SQLITE_CORRUPT"):
+        return StoreError(
+            f"the store {path} is damaged ({exc}){unchanged}",
+            hint="Restore it from a backup, or move it away and sign in again with gtoken login.",
+        )
+    verb = "open" if doing == "open" else "write to"
+    return StoreError(
+        f"cannot {verb} the store {path} ({exc}){unchanged}",
+        hint=f"Check the disk and that {path.parent} and the files in it are yours and "
+        "writable; if the store itself is damaged, move it away and sign in again.",
+    )
+
+
+def _of_the_place(exc: sqlite3.Error) -> bool:
+    """Whether ``exc`` is about the disk, the file or its locks, not about the SQL."""
+    name = getattr(exc, "sqlite_errorname", "")
+    return name.startswith(
+        ("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CORRUPT", "SQLITE_BUSY")
+    ) or name in ("SQLITE_NOTADB", "SQLITE_CANTOPEN", "SQLITE_LOCKED")
+
+
+def _full(path: Path) -> bool:
+    """Whether the file system holding ``path`` has no space left (SQLite reports a full disk
+    as an I/O error when it cannot even make its shared-memory file)."""
+    try:
+        return os.statvfs(path.parent).f_bavail == 0
+    except OSError:
+        return False
+
+
+def _read_only_place(path: Path) -> bool:
+    """Whether ``path`` (or its directory) cannot be written, on a read-only file system or by
+    its permissions."""
+    return not (os.access(path.parent, os.W_OK) and os.access(path, os.W_OK))
 
 
 def _text(data: bytes) -> str:

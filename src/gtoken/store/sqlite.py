@@ -43,7 +43,13 @@ from typing import Any, TypeVar, cast
 from gtoken.store import schema
 from gtoken.store.connections import Connections, check_not_empty, create_private_db
 from gtoken.store.crypto import Keyring, open_sealed, seal
-from gtoken.store.errors import CorruptRecord, NotFound, VersionConflict, WrongKey
+from gtoken.store.errors import (
+    CorruptRecord,
+    NotFound,
+    ReadOnlyStore,
+    VersionConflict,
+    WrongKey,
+)
 from gtoken.store.keys import ENV_KEY, KEY_FILE, load_keyring
 from gtoken.store.paths import check_private_file, ensure_private_dir, gtoken_home
 from gtoken.store.records import (
@@ -134,7 +140,20 @@ class SqliteStore:
             # sealed columns, check with the columns of the file's own version.)
             self._check_keys()
         self._db.use_wal()
+        if self._db.read_only and schema.schema_version(conn, self.path) != schema.SCHEMA_VERSION:
+            raise ReadOnlyStore(
+                f"the store {self.path} was written by an older gtoken and must be brought up to "
+                f"date before this one can read it, but it is read-only here ({self.path.parent} "
+                "cannot be written)"
+            )
         schema.migrate(conn, self.path)
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the store could only be opened for reading (a read-only home): reading
+        works, every write raises :class:`ReadOnlyStore`."""
+        self._conn()  # the first connection of this thread finds out
+        return self._db.read_only
 
     @property
     def keyring(self) -> Keyring:

@@ -83,7 +83,7 @@ def credentials(
         accounts, wanted, client_id=client.client_id if client else None, account=account
     )
     if record is None:
-        if client is None and account is None and not accounts.store.list():
+        if client is None and account is None and not accounts.store.heads(limit=1):
             return Credentials(_application_default(accounts, wanted, env), scopes=wanted)
         if client is None or login == "never" or not _can_interact(env):
             _explain_missing(accounts, client, account, wanted)

@@ -5,6 +5,7 @@ lookup that opened any of them would fail.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -57,8 +58,6 @@ def crowd(env: dict[str, str], clock: Clock, emulator: Emulator) -> Iterator[Cro
             for n in range(N - 1):
                 client = real.client_id if n % 2 else "other-client.apps.googleusercontent.com"
                 accounts.store.put(account(f"acct-{n:04d}", client_id=client))
-        import os
-
         yield Crowd(accounts, real, {**os.environ, **env})
 
 

@@ -322,7 +322,7 @@ class Accounts:
                     client_secret=client.client_secret,
                 )
             )
-            self.set_default(record_id)
+            self.store.set_default(record_id, every_client=True)
         stored = self.store.get(record_id)
         assert stored is not None
         return stored

@@ -35,14 +35,20 @@ __all__ = ["Cached", "cached_token", "gtoken_home"]
 # left to the library.
 _STORE_FILE = "store.sqlite3"
 _KEY_FILE = "key.json"
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
 _APPLICATION_ID = 0x67746F6B
 _SEALED_PREFIX = "v1"
 _NONCE_SIZE = 12
 _KEY_SIZE = 32
-_SELECT = (
-    "SELECT id, email, scopes, status, is_default, updated_at, expires_at, access_token"
-    " FROM accounts ORDER BY client_id, email, id"
+_COLUMNS = "id, email, scopes, status, is_default, updated_at, expires_at, access_token"
+_ORDER = " ORDER BY client_id, email, id"
+# Each through an index (the partial one of defaults, the id's, the e-mail's): one account among
+# thousands is found without reading the others.
+_DEFAULTS = f"SELECT {_COLUMNS} FROM accounts WHERE is_default = 1{_ORDER}"  # noqa: S608
+_FIRST_TWO = f"SELECT {_COLUMNS} FROM accounts{_ORDER} LIMIT 2"  # noqa: S608
+_NAMED = (
+    f"SELECT {_COLUMNS} FROM accounts"  # noqa: S608
+    f" WHERE id = ? OR lower(email) = lower(?){_ORDER} LIMIT 2"
 )
 
 # Scope words as gtoken.oauth.scopes.canonical compares them.
@@ -153,28 +159,25 @@ def _account_row(path: str, account: str | None) -> _Row | None:
         application = conn.execute("PRAGMA application_id").fetchone()[0]
         if version != _SCHEMA_VERSION or application != _APPLICATION_ID:
             return None
-        rows: list[_Row] = conn.execute(_SELECT).fetchall()
+        return _choose(conn, account)
     finally:
         conn.close()
-    return _choose(rows, account)
 
 
-def _choose(rows: list[_Row], account: str | None) -> _Row | None:
+def _choose(conn: sqlite3.Connection, account: str | None) -> _Row | None:
     """The row :meth:`gtoken.accounts.Accounts.find` picks, or None where it would not pick one
     plainly."""
+    rows: list[_Row]
     if account is None:
-        defaults = [row for row in rows if row[4] == 1]
+        defaults: list[_Row] = conn.execute(_DEFAULTS).fetchall()
         if defaults:
             # max() keeps the first of equals, like the library's over the same order.
             return max(defaults, key=lambda row: row[5])
-        return rows[0] if len(rows) == 1 else None
-    wanted = account.strip().lower()
-    matches = [
-        row
-        for row in rows
-        if row[0] == wanted or (isinstance(row[1], str) and row[1].lower() == wanted)
-    ]
-    return matches[0] if len(matches) == 1 else None
+        rows = conn.execute(_FIRST_TWO).fetchall()
+    else:
+        wanted = account.strip().lower()
+        rows = conn.execute(_NAMED, (wanted, wanted)).fetchall()
+    return rows[0] if len(rows) == 1 else None
 
 
 def _canonical(word: str) -> str:

@@ -224,20 +224,26 @@ class SqliteStore:
         (:meth:`survey` shows them)."""
         where: builtins.list[str] = []
         params: builtins.list[object] = []
-        if client_id is not None:
-            where.append("client_id = ?")
-            params.append(client_id)
         if name is not None:
+            # Through the id's and the e-mail's indexes; the few rows a name fits are then
+            # sorted out by client (a client condition here would make SQLite scan the client).
             where.append("(id = ? OR lower(email) = lower(?))")
             params += [name, name]
+        elif client_id is not None:
+            where.append("client_id = ?")
+            params.append(client_id)
         if default:
             where.append("is_default = 1")
         sql = _HEADS + (f" WHERE {' AND '.join(where)}" if where else "")
         sql += " ORDER BY client_id, email, id"
-        if limit is not None:
+        by_name_of_client = name is not None and client_id is not None
+        if limit is not None and not by_name_of_client:
             sql += f" LIMIT {int(limit)}"
         rows = self._conn().execute(sql, params).fetchall()
-        return [head for head in map(_head, rows) if head is not None]
+        heads = [head for head in map(_head, rows) if head is not None]
+        if by_name_of_client:
+            heads = [head for head in heads if head.client_id == client_id][:limit]
+        return heads
 
     def _rows(self, client_id: str | None) -> builtins.list[Any]:
         where, params = ("WHERE client_id = ?", (client_id,)) if client_id else ("", ())
@@ -380,11 +386,14 @@ class SqliteStore:
     def _clear_default(
         self, conn: sqlite3.Connection, client_id: str | None, keep: str, now: int
     ) -> None:
-        conn.execute(
-            "UPDATE accounts SET is_default = 0, updated_at = ?, version = version + 1"
-            " WHERE (client_id = ? OR ? IS NULL) AND is_default = 1 AND id != ?",
-            (now, client_id, client_id, keep),
-        )
+        # Both forms find the defaults through the partial index on is_default = 1.
+        sql = "UPDATE accounts SET is_default = 0, updated_at = ?, version = version + 1"
+        if client_id is None:
+            conn.execute(f"{sql} WHERE is_default = 1 AND id != ?", (now, keep))
+        else:
+            conn.execute(
+                f"{sql} WHERE client_id = ? AND is_default = 1 AND id != ?", (now, client_id, keep)
+            )
 
     def _opens(self, id: str, sealed: object) -> bool:
         """Whether a stored refresh token is worth keeping: it opens, or was sealed with a key
@@ -458,14 +467,8 @@ class SqliteStore:
         """The keyring to seal with, ``conn`` holding the write lock: the one whose current key is
         the store's sealing key. A key rotation in another process changes that key under the
         same lock, so a write can never seal with a key the rotation is about to remove."""
-        row = conn.execute(
-            "SELECT substr(value, 4, 8) FROM kv WHERE namespace = ? AND key = ?", _SEALING_KEY
-        ).fetchone()
-        if row is None:  # a new store, or one no rotation has marked yet
-            self._mark_sealing_key(conn, self._keyring)
-            return self._keyring
-        kid = row[0]
-        if not isinstance(kid, str) or not _KEY_ID.fullmatch(kid):  # damaged: mark it again
+        kid = self._sealing_key_id(conn)
+        if kid is None:  # a new store, one no write has marked yet, or a damaged mark
             self._mark_sealing_key(conn, self._keyring)
             return self._keyring
         if kid not in self._keyring:
@@ -481,6 +484,16 @@ class SqliteStore:
             )
         self._keyring = self._keyring.sealing_with(kid)
         return self._keyring
+
+    @staticmethod
+    def _sealing_key_id(conn: sqlite3.Connection) -> str | None:
+        """The id of the key the store records as the one every value is sealed with (read from
+        the mark's prefix, without opening it), or None."""
+        row = conn.execute(
+            "SELECT substr(value, 4, 8) FROM kv WHERE namespace = ? AND key = ?", _SEALING_KEY
+        ).fetchone()
+        kid = None if row is None else row[0]
+        return kid if isinstance(kid, str) and _KEY_ID.fullmatch(kid) else None
 
     def _mark_sealing_key(self, conn: sqlite3.Connection, keyring: Keyring) -> None:
         namespace, key = _SEALING_KEY
@@ -513,6 +526,10 @@ class SqliteStore:
         return self._reading(lambda: decode_account(row, self._keyring))
 
     def _check_keys(self) -> None:
+        if self._sealing_key_id(self._conn()) in self._keyring:
+            # Every value is sealed with the key the store records (writes use it, a rotation
+            # re-seals all): opening a store of thousands need not read them all.
+            return
         missing = sorted(self.key_ids_in_use() - set(self._keyring))
         if missing and self._reload_keys():
             missing = sorted(self.key_ids_in_use() - set(self._keyring))

@@ -1,261 +1,303 @@
-"""The one place a refresh token becomes an access token.
+"""The one place a refresh token (or any other way to a new access token) becomes an access
+token that every process sharing the grant sees.
 
-Single-flight at every level, so that one expiry costs one refresh however many ask at once:
+The engine knows nothing of where grants live. It asks for two things, each a small protocol:
 
-- threads of one process share one call per account (:class:`Flights`): the first caller
-  refreshes, the others wait for its result;
-- processes on one machine take a per-account file lock (:class:`ProcessLocks`) and read the store
-  again once they hold it, so the ones that waited find the token another process stored.
+- a :class:`GrantStore` that reads a grant by an opaque key, compares and swaps its tokens
+  (stores new ones only if the grant's refresh token is still the one read), and marks a grant
+  that needs consent again;
+- a :class:`~gtoken.refresh.locks.CrossProcessLock` over the processes that share that store.
 
-Crash-safe by construction: Google's refresh answers carry no new refresh token, so nothing is
-given up before the new access token is stored in one transaction; a process killed anywhere
-leaves the old refresh token in place and the lock released by the kernel.
+The local SQLite accounts, the cached service-account and ADC tokens, and a web app's grants in
+SQLite or PostgreSQL all go through :meth:`Engine.fresh`, so each rule below is written once:
 
-``invalid_grant`` marks the account ``needs_consent`` with the likely cause; transient failures
-(network, 5xx, 429) are raised as they are and change nothing stored.
+- a usable token is handed out without asking Google; one an API rejected (a 401) is not, unless
+  the store already holds another (:func:`usable`);
+- threads of one process share one renewal per grant (:data:`~gtoken.refresh.flights.FLIGHTS`);
+- processes take the grant's cross-process lock and read the grant again once they hold it, so
+  the ones that waited find the token another process stored (:meth:`Engine._renew_locked`);
+- a grant that needs consent is not sent to Google again;
+- Google's answer keeps the stored refresh token when it sends none, and a new one replaces it
+  (:func:`keep_refresh_token`);
+- ``invalid_grant`` marks the grant ``needs_consent`` with the likely cause and raises
+  :class:`~gtoken.errors.ConsentRequired` (:meth:`Engine._refresh`);
+- any other failure (network, 5xx, 429, a bad answer) is raised as it is and changes nothing
+  stored: nothing is written before Google's answer is in hand, and a refresh token is never
+  deleted, only replaced by a newer one.
+
+Crash-safe by construction: nothing is given up before the new token is stored in one write; a
+process killed anywhere leaves the old refresh token in place and its lock released.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import contextlib
-import fcntl
-import hashlib
-import os
+import dataclasses
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from gtoken.errors import ConsentRequired, InvalidGrant
+from gtoken.errors import ConsentRequired, InvalidGrant, StoreError
 from gtoken.oauth import grants
 from gtoken.oauth.clients import ClientSecrets
 from gtoken.oauth.responses import parse_token_response
 from gtoken.oauth.token import Token
-from gtoken.store import AccountRecord, SqliteStore
+from gtoken.redact import fingerprint
+from gtoken.refresh.flights import FLIGHTS, Flights
+from gtoken.refresh.locks import CrossProcessLock
 
 if TYPE_CHECKING:
-    from gtoken.google import Endpoints
     from gtoken.transport import Transport
 
-T = TypeVar("T")
+__all__ = [
+    "DEFAULT_MIN_TTL",
+    "Engine",
+    "Grant",
+    "GrantStatus",
+    "GrantStore",
+    "Renew",
+    "consent_reason",
+    "keep_refresh_token",
+    "usable",
+]
 
 #: An access token closer than this to its expiry is refreshed before it is handed out.
 DEFAULT_MIN_TTL = 120.0
 
+GrantStatus = Literal["active", "needs_consent", "revoked"]
 
-class Flights:
-    """At most one call per key at a time in this process; callers that arrive meanwhile share
-    its result (or its exception)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._calls: dict[str, concurrent.futures.Future[object]] = {}
-
-    def run(self, key: str, fn: Callable[[], T]) -> T:
-        with self._lock:
-            call = self._calls.get(key)
-            leader = call is None
-            if call is None:
-                call = self._calls[key] = concurrent.futures.Future()
-        if not leader:
-            return call.result()  # type: ignore[return-value]
-        try:
-            result = fn()
-        except BaseException as exc:
-            call.set_exception(exc)
-            raise
-        else:
-            call.set_result(result)
-            return result
-        finally:
-            with self._lock:
-                del self._calls[key]
+#: How many times a renewal is tried when the grant keeps changing under it.
+_SWAP_ATTEMPTS = 3
 
 
-#: One per process: threads share a refresh whichever Refresher they go through.
-FLIGHTS = Flights()
+@dataclass(frozen=True, kw_only=True, repr=False)
+class Grant:
+    """A grant as its store held it when read: the tokens, and what the engine needs to renew it.
+
+    ``key`` is the store's own name for the grant (an account id, a ``(client, user)`` pair...);
+    the engine only compares it and puts it in lock names. ``client`` is where and as whom the
+    refresh token is sent (its ``token_uri`` is the token endpoint). ``row`` is whatever the store
+    wants back from :meth:`Engine.fresh` (its own record type); the engine never looks at it.
+    """
+
+    key: Hashable
+    label: str
+    access_token: str | None = None
+    expires_at: datetime | None = None
+    scopes: frozenset[str] = frozenset()
+    refresh_token: str | None = None
+    refresh_token_expires_at: datetime | None = None
+    id_token: str | None = None
+    client: ClientSecrets | None = None
+    status: GrantStatus = "active"
+    status_reason: str | None = None
+    row: object = None
+
+    def token(self) -> Token:
+        """The stored tokens as a :class:`Token` (for a grant with an access token)."""
+        if not self.access_token:
+            raise ValueError(f"the grant of {self.label} holds no access token")
+        return Token(
+            access_token=self.access_token,
+            expires_at=self.expires_at,
+            refresh_token=self.refresh_token,
+            scopes=self.scopes,
+            id_token=self.id_token,
+            refresh_token_expires_at=self.refresh_token_expires_at,
+        )
+
+    def __repr__(self) -> str:
+        def shown(secret: str | None) -> str:
+            return "None" if secret is None else fingerprint(secret)
+
+        return (
+            f"Grant(key={self.key!r}, label={self.label!r}, status={self.status!r}, "
+            f"access_token={shown(self.access_token)}, expires_at={self.expires_at}, "
+            f"refresh_token={shown(self.refresh_token)})"
+        )
 
 
-class ProcessLocks:
-    """One exclusive ``flock`` per key, in files under ``directory`` (0700, files 0600).
+class GrantStore(Protocol):
+    """Where grants live, as the engine needs it. Implementations: the local accounts
+    (:class:`gtoken.accounts.AccountGrants`), cached tokens (:class:`gtoken.token_cache.KvGrants`),
+    and a web app's grants of many users."""
 
-    The kernel releases a lock when its process dies, so a crash never leaves an account locked.
-    POSIX only; on one machine (``flock`` does not cross network filesystems)."""
+    @property
+    def name(self) -> str:
+        """Tells this store's grants apart from another store's with the same keys (a file's
+        path, a database's name); part of the single-flight and lock names."""
+        ...
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
+    def read(self, key: Hashable) -> Grant | None:
+        """The grant ``key`` as stored now, or None when there is none."""
+        ...
 
-    @contextlib.contextmanager
-    def hold(self, key: str) -> Iterator[None]:
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        name = hashlib.sha256(key.encode()).hexdigest()[:32] + ".lock"
-        fd = os.open(self.directory / name, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
+    def swap(self, read: Grant, token: Token) -> Grant | None:
+        """Store ``token`` (access token, expiry, scopes, ID token and the refresh token to keep)
+        as grant ``read.key``, only if its stored refresh token is still ``read.refresh_token``;
+        return the grant as stored, or None (nothing written) when it has changed."""
+        ...
 
-
-def token_of(record: AccountRecord) -> Token | None:
-    """The stored access token of ``record`` as a :class:`Token`, or None when there is none."""
-    if not record.access_token:
-        return None
-    return Token(
-        access_token=record.access_token,
-        expires_at=_datetime(record.expires_at),
-        refresh_token=record.refresh_token,
-        scopes=frozenset(record.scopes),
-        id_token=record.id_token,
-        refresh_token_expires_at=_datetime(record.refresh_token_expires_at),
-    )
+    def mark(self, read: Grant, status: GrantStatus, reason: str) -> None:
+        """Record that grant ``read.key`` is ``status`` ("needs_consent"), with a reason for
+        people. Its tokens are left as they are."""
+        ...
 
 
-def _datetime(seconds: int | None) -> datetime | None:
-    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+#: Another way to a new token than the grant's refresh token (a service account's signed
+#: assertion, a file's refresh token that is not stored): called with the grant as read under
+#: the lock, returns Google's answer.
+Renew = Callable[[Grant], Token]
 
 
-def usable(record: AccountRecord, min_ttl: float, now: float, rejected: str | None = None) -> bool:
-    """Whether ``record`` holds an access token valid for at least ``min_ttl`` more seconds (and
-    other than ``rejected``, one an API has refused)."""
+def usable(grant: Grant, min_ttl: float, now: float, rejected: str | None = None) -> bool:
+    """Whether ``grant`` may be handed out as it is: active, with an access token valid for more
+    than ``min_ttl`` seconds after ``now``, and other than ``rejected`` (one an API refused)."""
     return (
-        record.status == "active"
-        and bool(record.access_token)
-        and record.access_token != rejected
-        and record.expires_at is not None
-        and record.expires_at - now > min_ttl
+        grant.status == "active"
+        and bool(grant.access_token)
+        and grant.access_token != rejected
+        and grant.expires_at is not None
+        and grant.expires_at.timestamp() - now > min_ttl
     )
 
 
-def label(record: AccountRecord) -> str:
-    """How people see an account in messages: its email, else its id."""
-    return record.email or record.id
+def keep_refresh_token(read: Grant, answer: Token) -> Token:
+    """The tokens to store after Google answered ``answer`` for the grant ``read``.
+
+    Google's refresh answers carry no refresh token (and may carry no ID token): then the stored
+    ones are kept, with the stored refresh token's time limit unless the answer states one afresh
+    (Testing apps' answers do). A new refresh token replaces the old one. Everything else, the
+    granted scopes included, comes from ``answer``. A sign-in that brings no refresh token keeps
+    the stored one the same way."""
+    if answer.refresh_token:
+        return dataclasses.replace(answer, id_token=answer.id_token or read.id_token)
+    return dataclasses.replace(
+        answer,
+        refresh_token=read.refresh_token,
+        refresh_token_expires_at=answer.refresh_token_expires_at or read.refresh_token_expires_at,
+        id_token=answer.id_token or read.id_token,
+    )
 
 
-class Refresher:
-    """Hands out fresh access tokens for stored accounts, refreshing each expiry exactly once."""
+def consent_reason(exc: InvalidGrant, what: str = "its refresh token") -> str:
+    """Why a grant needs consent again, for people: Google's words and the likely causes."""
+    said = f"{exc.error}: {exc.description}" if exc.description else str(exc.error)
+    listed = "; ".join(f"({n}) {cause}" for n, cause in enumerate(exc.likely_causes, 1))
+    reason = f"Google refused {what} ({said})"
+    return f"{reason}. Likely causes: {listed}" if listed else reason
+
+
+class Engine:
+    """Hands out fresh access tokens for the grants of one store, renewing each expiry once
+    however many threads and processes ask."""
 
     def __init__(
         self,
-        store: SqliteStore,
+        grants: GrantStore,
         *,
-        locks: ProcessLocks,
-        endpoints: Endpoints,
-        transport: Callable[[], Transport],
+        lock: CrossProcessLock,
+        transport: Callable[[], Transport] | None = None,
         clock: Callable[[], float] = time.time,
+        flights: Flights = FLIGHTS,
     ) -> None:
-        self.store = store
-        self.locks = locks
-        self.endpoints = endpoints
+        """``transport`` makes the transport refresh requests go through (called once, on first
+        use; not needed when every renewal is a ``renew`` of the caller's); ``clock`` is the time
+        in unix seconds."""
+        self.grants = grants
+        self.lock = lock
+        self.clock = clock
+        self.flights = flights
         self._transport_factory = transport
         self._transport: Transport | None = None
         self._transport_lock = threading.Lock()
-        self.clock = clock
 
     def fresh(
         self,
-        account_id: str,
+        key: Hashable,
         *,
         min_ttl: float = DEFAULT_MIN_TTL,
         rejected: str | None = None,
-        known: AccountRecord | None = None,
-    ) -> AccountRecord:
-        """The account with an access token valid for ``min_ttl`` more seconds, refreshing it if
-        needed. ``rejected`` is an access token an API refused (a 401): it is refreshed even if
-        it looks valid, unless the store already holds another one. ``known`` is the account as
-        the caller just read it, which spares reading it again. Raises ConsentRequired when the
-        account needs consent again."""
-        record = known if known is not None and known.id == account_id else self._get(account_id)
-        if usable(record, min_ttl, self.clock(), rejected):
-            return record
-        key = f"{self.store.path}:{account_id}"
-        return FLIGHTS.run(key, lambda: self._refresh_once(account_id, min_ttl, rejected))
+        known: Grant | None = None,
+        renew: Renew | None = None,
+    ) -> Grant:
+        """The grant ``key`` with an access token valid ``min_ttl`` more seconds, renewed if
+        needed: by ``renew`` when given, else with its refresh token.
 
-    def _get(self, account_id: str) -> AccountRecord:
-        record = self.store.get(account_id)
-        if record is None:
+        ``rejected`` is an access token an API refused (a 401): it is renewed even if it looks
+        valid, unless the store already holds another one. ``known`` is the grant as the caller
+        just read it, which spares reading it again. Raises ConsentRequired when the grant needs
+        consent again (or is not stored); errors of the renewal otherwise, nothing changed."""
+        grant = known if known is not None and known.key == key else self._read(key)
+        if usable(grant, min_ttl, self.clock(), rejected):
+            return grant
+        flight = f"{self.grants.name}\0{key!r}"
+        return self.flights.run(flight, lambda: self._renew_locked(key, min_ttl, rejected, renew))
+
+    def _read(self, key: Hashable) -> Grant:
+        grant = self.grants.read(key)
+        if grant is None:
             raise ConsentRequired(
-                account_id,
-                "it is not in the store (logged out?)",
-                hint="Sign in with gtoken login.",
+                str(key), "it is not in the store (logged out?)", hint="Sign in with gtoken login."
             )
-        return record
+        return grant
 
-    def _refresh_once(self, account_id: str, min_ttl: float, rejected: str | None) -> AccountRecord:
-        with self.locks.hold(f"refresh:{self.store.path}:{account_id}"):
-            # Another process may have refreshed while this one waited for the lock.
-            record = self._get(account_id)
-            if usable(record, min_ttl, self.clock(), rejected):
-                return record
-            if record.status != "active":
-                raise ConsentRequired(label(record), record.status_reason or record.status)
-            if not record.refresh_token:
-                raise ConsentRequired(label(record), "it has no refresh token")
-            return self._refresh(record)
+    def _renew_locked(
+        self, key: Hashable, min_ttl: float, rejected: str | None, renew: Renew | None
+    ) -> Grant:
+        with self.lock.hold(f"refresh:{self.grants.name}\0{key!r}"):
+            for _ in range(_SWAP_ATTEMPTS):
+                # Another process may have renewed it while this one waited for the lock.
+                grant = self._read(key)
+                if usable(grant, min_ttl, self.clock(), rejected):
+                    return grant
+                if grant.status != "active":
+                    raise ConsentRequired(grant.label, grant.status_reason or grant.status)
+                answer = renew(grant) if renew is not None else self._refresh(grant)
+                stored = self.grants.swap(grant, keep_refresh_token(grant, answer))
+                if stored is not None:
+                    return stored
+                # Written meanwhile by something that takes no lock (a new sign-in): its tokens
+                # are newer than the answer in hand, which is dropped.
+        raise StoreError(
+            f"the grant of {grant.label} kept changing while it was being refreshed",
+            hint="Try again.",
+            retryable=True,
+        )
 
-    def _refresh(self, record: AccountRecord) -> AccountRecord:
-        assert record.refresh_token is not None
-        client = ClientSecrets(
-            kind="installed",
-            client_id=record.client_id,
-            client_secret=record.client_secret or "",
-            token_uri=self.endpoints.token if self.endpoints.emulator else record.token_uri,
-        )
-        response = self.transport().send(grants.refresh(client, record.refresh_token))
-        previous = token_of(record) or Token(
-            access_token="-",
-            expires_at=None,
-            refresh_token=record.refresh_token,
-            scopes=frozenset(record.scopes),
-        )
+    def _refresh(self, grant: Grant) -> Token:
+        """Google's answer to the grant's refresh token; ``invalid_grant`` marks it."""
+        if not grant.refresh_token:
+            raise ConsentRequired(grant.label, "it has no refresh token")
+        if grant.client is None:
+            raise ConsentRequired(grant.label, "its store names no OAuth client to refresh with")
+        response = self.transport().send(grants.refresh(grant.client, grant.refresh_token))
         try:
-            token = parse_token_response(
+            return parse_token_response(
                 response.status,
                 response.headers,
                 response.body,
                 grant="refresh_token",
                 now=datetime.fromtimestamp(self.clock(), UTC),
-                previous=previous,
+                requested_scopes=grant.scopes,
+                refresh_token_expires_at=grant.refresh_token_expires_at,
             )
         except InvalidGrant as exc:
-            reason = _consent_reason(exc)
-            self.store.set_status(record.id, "needs_consent", reason)
-            raise ConsentRequired(label(record), reason, likely_causes=exc.likely_causes) from exc
-        return self.store.update_tokens(
-            record.id,
-            access_token=token.access_token,
-            expires_at=unix_seconds(token.expires_at),
-            refresh_token=token.refresh_token
-            if token.refresh_token != record.refresh_token
-            else None,
-            id_token=token.id_token,
-            scopes=sorted(token.scopes),
-        )
+            reason = consent_reason(exc)
+            self.grants.mark(grant, "needs_consent", reason)
+            raise ConsentRequired(grant.label, reason, likely_causes=exc.likely_causes) from exc
 
     def transport(self) -> Transport:
+        """The transport token requests go through, made on first use."""
         with self._transport_lock:
             if self._transport is None:
+                if self._transport_factory is None:
+                    raise ValueError("this engine was made without a transport to refresh with")
                 self._transport = self._transport_factory()
             return self._transport
 
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close()
-
-
-def _consent_reason(exc: InvalidGrant) -> str:
-    said = f"{exc.error}: {exc.description}" if exc.description else str(exc.error)
-    listed = "; ".join(f"({n}) {cause}" for n, cause in enumerate(exc.likely_causes, 1))
-    reason = f"Google refused its refresh token ({said})"
-    return f"{reason}. Likely causes: {listed}" if listed else reason
-
-
-def unix_seconds(moment: datetime | None) -> int | None:
-    """``moment`` as the store keeps times: whole seconds since the epoch."""
-    return None if moment is None else int(moment.timestamp())

@@ -36,7 +36,12 @@ from gtoken.refresh import (
     usable,
 )
 from gtoken.store import AccountRecord, SqliteStore, gtoken_home, open_store
-from gtoken.store.format import from_unix_seconds, unix_seconds
+from gtoken.store.format import (
+    default_account,
+    from_unix_seconds,
+    named_accounts,
+    unix_seconds,
+)
 
 if TYPE_CHECKING:
     from gtoken.flows.console import Console
@@ -257,8 +262,7 @@ class Accounts:
             raise NoAccount(where)
         if account is None:
             return _default_of(records)
-        wanted = account.strip().lower()
-        matches = [r for r in records if r.id == wanted or (r.email or "").lower() == wanted]
+        matches = named_accounts(records, account, id=_id, email=_email)
         if len(matches) == 1:
             return matches[0]
         known = ", ".join(sorted(label(r) for r in records))
@@ -436,12 +440,20 @@ class Accounts:
         return Account.of(record)
 
 
+def _id(record: AccountRecord) -> str:
+    return record.id
+
+
+def _email(record: AccountRecord) -> str | None:
+    return record.email
+
+
 def _default_of(records: list[AccountRecord]) -> AccountRecord:
-    defaults = [r for r in records if r.is_default]
-    if defaults:
-        return max(defaults, key=lambda r: r.updated_at)
-    if len(records) == 1:
-        return records[0]
+    chosen = default_account(
+        records, is_default=lambda r: r.is_default, updated_at=lambda r: r.updated_at
+    )
+    if chosen is not None:
+        return chosen
     raise ConfigError(
         f"{len(records)} accounts are signed in and none is the default",
         hint="Pick one with --account (gtoken accounts lists them).",

@@ -47,6 +47,7 @@ from gtoken.oauth.token import Token
 from gtoken.redact import fingerprint
 from gtoken.refresh.flights import FLIGHTS, Flights
 from gtoken.refresh.locks import CrossProcessLock
+from gtoken.store.format import DEFAULT_MIN_TTL
 
 if TYPE_CHECKING:
     from gtoken.transport import Transport
@@ -62,9 +63,6 @@ __all__ = [
     "keep_refresh_token",
     "usable",
 ]
-
-#: An access token closer than this to its expiry is refreshed before it is handed out.
-DEFAULT_MIN_TTL = 120.0
 
 GrantStatus = Literal["active", "needs_consent", "revoked"]
 

@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
-from gtoken import google
+from gtoken.endpoints import Endpoints
+from gtoken.endpoints import current as current_endpoints
 from gtoken.errors import ConfigError, NoAccount, ProtocolError, ScopeNotGranted
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
@@ -101,7 +102,7 @@ class AccountGrants:
     :class:`~gtoken.refresh.GrantStore`: keyed by account id, refreshed through the client each
     account was signed in with (at the emulator's token endpoint when there is one)."""
 
-    def __init__(self, store: SqliteStore, endpoints: google.Endpoints) -> None:
+    def __init__(self, store: SqliteStore, endpoints: Endpoints) -> None:
         self.store = store
         self.endpoints = endpoints
 
@@ -165,7 +166,7 @@ class AccountRefresher:
         store: SqliteStore,
         *,
         locks: FileLocks,
-        endpoints: google.Endpoints,
+        endpoints: Endpoints,
         transport: Callable[[], Transport],
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -228,7 +229,7 @@ class Accounts:
         self.env = env
         self.home = home or gtoken_home(env)
         self.store = store or open_store(env, home=self.home)
-        self.endpoints = google.current(env)
+        self.endpoints = current_endpoints(env)
         self.clock = clock
         self.refresher = AccountRefresher(
             self.store,

@@ -36,7 +36,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from gtoken import lookup
+from gtoken import resolve as lookup
 from gtoken.accounts import Accounts
 from gtoken.errors import ConsentRequired
 from gtoken.oauth.token import Token
@@ -189,7 +189,7 @@ async def _resolve(
     login: lookup.Login,
     env: Mapping[str, str] | None,
 ) -> tuple[Accounts, AccountRecord]:
-    """What :func:`gtoken.lookup.resolve` finds, reading the store on the loop and leaving
+    """What :func:`gtoken.resolve.resolve` finds, reading the store on the loop and leaving
     opening the store and consent to a worker thread."""
     env_ = os.environ if env is None else env
     wanted = lookup.wanted_scopes(scopes)

@@ -16,7 +16,7 @@ Unattended programs use a service account instead, acting as a Workspace user wi
 
 With no client secrets, no service account and no account signed in to gtoken, the Application
 Default Credentials are used, found as ``google.auth.default()`` finds them (see
-:mod:`gtoken.adc`); the credentials' ``source`` says which were used.
+:mod:`gtoken.service_accounts.adc`); the credentials' ``source`` says which were used.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn
 from gtoken.accounts import Accounts
 from gtoken.adapters.google_auth import Credentials
 from gtoken.errors import ConfigError, ConsentRequired
-from gtoken.lookup import accounts_for, load_client, ready
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
+from gtoken.resolve import accounts_for, load_client, ready
 
 if TYPE_CHECKING:
     from gtoken.adapters.google_auth import TokenSource
@@ -111,7 +111,7 @@ def _service_account(
 def _application_default(
     accounts: Accounts, wanted: frozenset[str], env: Mapping[str, str]
 ) -> TokenSource:
-    from gtoken.adc import default_source
+    from gtoken.service_accounts.adc import default_source
 
     return default_source(accounts, wanted, env)
 

@@ -17,7 +17,7 @@ from collections.abc import AsyncGenerator, Generator, Iterable, Mapping
 
 import httpx
 
-from gtoken import lookup
+from gtoken import resolve as lookup
 from gtoken.accounts import Accounts
 from gtoken.adapters.bearer import Bearer
 from gtoken.refresh import DEFAULT_MIN_TTL

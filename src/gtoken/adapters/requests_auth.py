@@ -24,7 +24,7 @@ try:
 except ImportError as exc:  # pragma: no cover - requests is installed where this is tested
     raise ImportError("gtoken.RequestsAuth needs requests: pip install requests") from exc
 
-from gtoken import lookup
+from gtoken import resolve as lookup
 from gtoken.accounts import Accounts
 from gtoken.adapters.bearer import Bearer
 from gtoken.refresh import DEFAULT_MIN_TTL

@@ -119,8 +119,8 @@ class Grant:
 
 class GrantStore(Protocol):
     """Where grants live, as the engine needs it. Implementations: the local accounts
-    (:class:`gtoken.accounts.AccountGrants`), cached tokens (:class:`gtoken.token_cache.KvGrants`),
-    and a web app's grants of many users."""
+    (:class:`gtoken.accounts.AccountGrants`), cached tokens
+    (:class:`gtoken.service_accounts.cache.KvGrants`), and a web app's grants of many users."""
 
     @property
     def name(self) -> str:

@@ -14,11 +14,11 @@ from gtoken.errors import (
     ProtocolError,
     UnauthorizedClient,
 )
+from gtoken.files.imported import Imported
 from gtoken.oauth import grants
 from gtoken.oauth.clients import ClientSecrets
 from gtoken.oauth.responses import parse_token_response
 from gtoken.oauth.token import Token
-from gtoken.portable.imported import Imported
 from gtoken.refresh import Grant, keep_refresh_token
 from gtoken.store import AccountRecord
 from gtoken.tokeninfo import TokenInfo, parse_tokeninfo

@@ -17,10 +17,10 @@ from typing import Any, Literal
 
 from gtoken.accounts import Accounts
 from gtoken.errors import ConsentRequired, GTokenError
+from gtoken.files.reading import read_small
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
 from gtoken.store import AccountRecord
-from gtoken.userfiles import read_small
 
 __all__ = [
     "ClientSecretsArg",

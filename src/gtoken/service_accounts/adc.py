@@ -29,15 +29,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from gtoken.errors import ConfigError, ConsentRequired, InvalidGrant, ScopeNotGranted
+from gtoken.files import Imported, read_token_file
 from gtoken.oauth import grants
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.responses import parse_token_response
 from gtoken.oauth.token import Token
-from gtoken.portable import Imported, read_token_file
 from gtoken.refresh import DEFAULT_MIN_TTL
+from gtoken.service_accounts.cache import TokenCache
 from gtoken.service_accounts.keys import ServiceAccountKey, read_json_object
 from gtoken.service_accounts.tokens import ServiceAccounts
-from gtoken.token_cache import TokenCache
 
 if TYPE_CHECKING:
     from gtoken.accounts import Accounts

@@ -34,7 +34,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from gtoken import resolve as lookup
+from gtoken import resolve
 from gtoken.accounts import Accounts
 from gtoken.async_accounts import AsyncAccounts, shared, shared_task
 from gtoken.files.clients import read_client_secrets
@@ -51,25 +51,25 @@ __all__ = ["AsyncAccounts", "access_token", "httpx_auth", "token"]
 async def _resolve(
     scopes: Iterable[str],
     *,
-    client_secrets: lookup.ClientSecretsArg,
+    client_secrets: resolve.ClientSecretsArg,
     account: str | None,
-    login: lookup.Login,
+    login: resolve.Login,
     env: Mapping[str, str] | None,
 ) -> tuple[Accounts, AccountRecord]:
     """What :func:`gtoken.resolve.resolve` finds, reading the store on the loop and leaving
     opening the store and consent to a worker thread."""
     env_ = os.environ if env is None else env
-    wanted = lookup.wanted_scopes(scopes)
-    accounts = lookup.cached_accounts(env_)
+    wanted = resolve.wanted_scopes(scopes)
+    accounts = resolve.cached_accounts(env_)
     if accounts is not None:
         client_id = (
             None if client_secrets is None else read_client_secrets(client_secrets).client_id
         )
-        record = lookup.ready(accounts, wanted, client_id=client_id, account=account)
+        record = resolve.ready(accounts, wanted, client_id=client_id, account=account)
         if record is not None:
             return accounts, record
-    resolve = functools.partial(
-        lookup.resolve,
+    find = functools.partial(
+        resolve.resolve,
         wanted,
         client_secrets=client_secrets,
         account=account,
@@ -77,17 +77,17 @@ async def _resolve(
         env=env_,
     )
     # Hashed: a client_secrets mapping holds the client secret.
-    asked = repr((lookup.env_key(env_), account, sorted(wanted), client_secrets))
+    asked = repr((resolve.env_key(env_), account, sorted(wanted), client_secrets))
     key = f"consent:{hashlib.sha256(asked.encode()).hexdigest()}"
-    return await shared(key, resolve)
+    return await shared(key, find)
 
 
 async def token(
     scopes: Iterable[str] = (),
     *,
     account: str | None = None,
-    client_secrets: lookup.ClientSecretsArg = None,
-    login: lookup.Login = "auto",
+    client_secrets: resolve.ClientSecretsArg = None,
+    login: resolve.Login = "auto",
     env: Mapping[str, str] | None = None,
     min_ttl: float = DEFAULT_MIN_TTL,
 ) -> Token:
@@ -95,7 +95,7 @@ async def token(
     :func:`gtoken.credentials` with the same arguments would use, running consent as it would.
     Tasks asking the same at the same moment share one answer."""
     env_ = os.environ if env is None else env
-    wanted = lookup.wanted_scopes(scopes)
+    wanted = resolve.wanted_scopes(scopes)
 
     async def answer() -> Token:
         accounts, record = await _resolve(
@@ -105,7 +105,7 @@ async def token(
         return accounts.refresher.token(fresh)
 
     # Hashed: a client_secrets mapping holds the client secret.
-    asked = repr((lookup.env_key(env_), account, sorted(wanted), client_secrets, login, min_ttl))
+    asked = repr((resolve.env_key(env_), account, sorted(wanted), client_secrets, login, min_ttl))
     return await shared_task(f"token:{hashlib.sha256(asked.encode()).hexdigest()}", answer)
 
 
@@ -113,8 +113,8 @@ async def access_token(
     scopes: Iterable[str] = (),
     *,
     account: str | None = None,
-    client_secrets: lookup.ClientSecretsArg = None,
-    login: lookup.Login = "auto",
+    client_secrets: resolve.ClientSecretsArg = None,
+    login: resolve.Login = "auto",
     env: Mapping[str, str] | None = None,
     min_ttl: float = DEFAULT_MIN_TTL,
 ) -> str:
@@ -134,8 +134,8 @@ async def httpx_auth(
     scopes: Iterable[str] = (),
     *,
     account: str | None = None,
-    client_secrets: lookup.ClientSecretsArg = None,
-    login: lookup.Login = "auto",
+    client_secrets: resolve.ClientSecretsArg = None,
+    login: resolve.Login = "auto",
     env: Mapping[str, str] | None = None,
     min_ttl: float = DEFAULT_MIN_TTL,
 ) -> HttpxAuth:

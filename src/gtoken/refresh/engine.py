@@ -34,7 +34,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -61,6 +61,7 @@ __all__ = [
     "Renew",
     "consent_reason",
     "keep_refresh_token",
+    "refresh_answer",
     "usable",
 ]
 
@@ -180,12 +181,37 @@ def keep_refresh_token(read: Grant, answer: Token) -> Token:
     )
 
 
-def consent_reason(exc: InvalidGrant, what: str = "its refresh token") -> str:
-    """Why a grant needs consent again, for people: Google's words and the likely causes."""
+def consent_reason(exc: InvalidGrant, refused: str = "Google refused its refresh token") -> str:
+    """Why a refresh token needs consent again, for people: ``refused``, Google's words, and the
+    likely causes."""
     said = f"{exc.error}: {exc.description}" if exc.description else str(exc.error)
     listed = "; ".join(f"({n}) {cause}" for n, cause in enumerate(exc.likely_causes, 1))
-    reason = f"Google refused {what} ({said})"
+    reason = f"{refused} ({said})"
     return f"{reason}. Likely causes: {listed}" if listed else reason
+
+
+def refresh_answer(
+    transport: Transport,
+    client: ClientSecrets,
+    refresh_token: str,
+    *,
+    now: datetime,
+    scopes: Iterable[str] = (),
+    refresh_token_expires_at: datetime | None = None,
+) -> Token:
+    """Google's answer to ``refresh_token`` sent as ``client`` to its token endpoint, as it
+    came (see :func:`keep_refresh_token`); its errors raised as gtoken's (InvalidGrant...).
+    ``scopes`` are the grant's, the answer's when Google leaves them out."""
+    response = transport.send(grants.refresh(client, refresh_token))
+    return parse_token_response(
+        response.status,
+        response.headers,
+        response.body,
+        grant="refresh_token",
+        now=now,
+        requested_scopes=scopes,
+        refresh_token_expires_at=refresh_token_expires_at,
+    )
 
 
 class Engine:
@@ -271,15 +297,13 @@ class Engine:
             raise ConsentRequired(grant.label, "it has no refresh token")
         if grant.client is None:
             raise ConsentRequired(grant.label, "its store names no OAuth client to refresh with")
-        response = self.transport().send(grants.refresh(grant.client, grant.refresh_token))
         try:
-            return parse_token_response(
-                response.status,
-                response.headers,
-                response.body,
-                grant="refresh_token",
+            return refresh_answer(
+                self.transport(),
+                grant.client,
+                grant.refresh_token,
                 now=datetime.fromtimestamp(self.clock(), UTC),
-                requested_scopes=grant.scopes,
+                scopes=grant.scopes,
                 refresh_token_expires_at=grant.refresh_token_expires_at,
             )
         except InvalidGrant as exc:

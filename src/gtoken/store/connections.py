@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from gtoken.store.errors import ReadOnlyStore, StoreError
+from gtoken.store.format import FILE_MODE
 
 __all__ = ["Connections", "check_not_empty", "create_private_db", "describe"]
 
@@ -249,7 +250,7 @@ def create_private_db(path: Path, build: Callable[[sqlite3.Connection], object])
     if path.exists():
         return
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.new")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     os.close(fd)
     try:
         conn = sqlite3.connect(tmp, isolation_level=None)

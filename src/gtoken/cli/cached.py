@@ -123,7 +123,17 @@ def _private(path: str, *, directory: bool = False) -> bool:
 def _account_row(path: str, account: str | None) -> _Row | None:
     if any(c in path for c in "?#%"):
         return None  # would need URI escaping; rare enough to leave to the library
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return _read_row(f"file:{path}?mode=ro", account)
+    except sqlite3.OperationalError:
+        if os.access(os.path.dirname(path) or ".", os.W_OK):
+            raise
+        # A read-only home: read the file as the store does there.
+        return _read_row(f"file:{path}?mode={format.read_only_mode(path)}", account)
+
+
+def _read_row(uri: str, account: str | None) -> _Row | None:
+    conn = sqlite3.connect(uri, uri=True)
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         application = conn.execute("PRAGMA application_id").fetchone()[0]

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from gtoken.store.errors import ReadOnlyStore, StoreError
-from gtoken.store.format import FILE_MODE
+from gtoken.store.format import FILE_MODE, read_only_mode
 
 __all__ = ["Connections", "check_not_empty", "create_private_db", "describe"]
 
@@ -131,13 +131,7 @@ class Connections:
             raise describe(exc, self.path, "open") from None
 
     def _open(self, *, read_only: bool) -> sqlite3.Connection:
-        if read_only:
-            # Without a WAL file beside it, nothing is half-written: the file alone is the store,
-            # and SQLite must not try to make the shared-memory file it cannot create here.
-            wal = os.path.exists(f"{self.path}-wal")
-            mode = "ro" if wal else "ro&immutable=1"
-        else:
-            mode = "rw"
+        mode = read_only_mode(str(self.path)) if read_only else "rw"
         conn = sqlite3.connect(
             f"file:{urllib.parse.quote(str(self.path))}?mode={mode}",
             uri=True,

@@ -107,6 +107,15 @@ APPLICATION_ID = 0x67746F6B
 SCHEMA_VERSION = 2
 #: The order accounts are listed in; which default wins a tie depends on it.
 ACCOUNT_ORDER = "client_id, email, id"
+
+
+def read_only_mode(store: str) -> str:
+    """How SQLite opens the store where nothing can be written (a read-only home): with no WAL
+    file beside it the file alone is the whole store, and SQLite must not try to make the
+    shared-memory file it cannot create there (``immutable``); with one, it reads through it."""
+    return "ro" if os.path.exists(store + "-wal") else "ro&immutable=1"
+
+
 #: The accounts marked default (one per client), found through the partial index on them.
 DEFAULTS_WHERE = "is_default = 1"
 #: The few accounts a name (lower-cased; bound twice) may fit, found through the id's and the

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from gtoken.store.errors import ReadOnlyStore, StoreError
-from gtoken.store.format import FILE_MODE, read_only_mode
+from gtoken.store.format import FILE_MODE, KEY_FILE, read_only_mode
 
 __all__ = ["Connections", "check_not_empty", "create_private_db", "describe"]
 
@@ -266,7 +266,7 @@ def check_not_empty(path: Path) -> None:
     was cut short, by a full disk or a failed copy; taking it for a new store would hide that."""
     if path.stat().st_size:
         return
-    key_file = path.parent / "key.json"
+    key_file = path.parent / KEY_FILE
     evidence = f" ({key_file} shows a store was in use here)" if key_file.exists() else ""
     raise StoreError(
         f"the store {path} is empty (0 bytes): it was cut short{evidence}, by a full disk, a "

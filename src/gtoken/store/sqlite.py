@@ -10,13 +10,9 @@ instead and keep transactions short. A refresh, for example: acquire the lease
 read the account again, call Google only if its token is still expiring, store the result with
 :meth:`~SqliteStore.update_tokens`, release the lease.
 
-Key rotation while other processes hold the store open (DESIGN invariant 9): the store records
-which key seals its values (an entry sealed with that key, whose key id is read without opening
-it), and every write reads that record under the write lock and seals with that key, reading the
-keyring again (``keys``) when another process rotated to a key this one lacks. A key the keyring no
-longer holds is never used to seal; when even the re-read keyring lacks the store's key (a
-``GTOKEN_KEY`` that was rotated away), the write is refused with :class:`WrongKey` and nothing is
-written. Reads that meet a value sealed with a key this process lacks read the keyring again once.
+Key rotation while other processes hold the store open (DESIGN invariant 9): every write seals
+with the key the store records, read under the write lock (:mod:`gtoken.store.sealing`), so a
+key the keyring no longer holds is never used to seal.
 
 Limits: one machine (SQLite's locks do not work over network filesystems; use PostgreSQL for
 replicas), one writer at a time for the whole file.
@@ -32,13 +28,12 @@ import builtins
 import contextlib
 import functools
 import os
-import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from gtoken.errors import WrongKey
 from gtoken.store import schema
@@ -48,8 +43,6 @@ from gtoken.store.errors import CorruptRecord, NotFound, ReadOnlyStore, VersionC
 from gtoken.store.format import (
     ACCOUNT_ORDER,
     DEFAULTS_WHERE,
-    ENV_KEY,
-    KEY_FILE,
     NAMED_WHERE,
     STORE_FILE,
     STORE_SIDE_FILES,
@@ -67,10 +60,9 @@ from gtoken.store.records import (
     Status,
 )
 from gtoken.store.rows import COLUMNS, decode_account, encode_account, seal_field
+from gtoken.store.sealing import SEALING_KEY, SealingKeys, key_ids_in_use
 
 __all__ = ["STORE_FILE", "SqliteStore", "open_store"]
-
-_T = TypeVar("_T")
 
 # SQL is only ever built from the column names above, never from input.
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM accounts"  # noqa: S608
@@ -80,15 +72,6 @@ _UPSERT = (
     f"INSERT INTO accounts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"  # noqa: S608
     f" ON CONFLICT (id) DO UPDATE SET {_UPSERT_SET}"
 )
-_SEALED_VALUES = " UNION ".join(
-    [f"SELECT substr({c}, 1, 11) AS p FROM accounts" for c in SECRET_FIELDS]  # noqa: S608
-    + ["SELECT substr(value, 1, 11) AS p FROM kv"]
-)
-_KEY_IDS = f"SELECT DISTINCT p FROM ({_SEALED_VALUES}) WHERE p IS NOT NULL"  # noqa: S608
-_KEY_ID_PREFIX = re.compile(r"v1:([0-9a-f]{8})")
-_KEY_ID = re.compile(r"[0-9a-f]{8}")
-# The kv entry whose sealed value's key id names the key every write seals with.
-_SEALING_KEY = ("gtoken.store", "sealing key")
 
 
 def open_store(env: Mapping[str, str] = os.environ, *, home: Path | None = None) -> SqliteStore:
@@ -121,8 +104,7 @@ class SqliteStore:
         lacks, so that accounts can still be listed by id or deleted. ``keys`` reads the keyring
         again (after another process rotated the key); without it, ``keyring`` is all there is."""
         self.path = Path(path)
-        self._keyring = keyring
-        self._keys = keys
+        self._keys = SealingKeys(keyring, self.path, keys)
         self._clock = clock
         create_private_db(self.path, lambda conn: schema.migrate(conn, self.path))
         check_not_empty(self.path)
@@ -141,7 +123,7 @@ class SqliteStore:
         if schema.schema_version(conn, self.path) and check_keys:
             # Before the journal mode or the schema is touched. (When a migration changes the
             # sealed columns, check with the columns of the file's own version.)
-            self._check_keys()
+            self._keys.check(conn)
         self._db.use_wal()
         if self._db.read_only and schema.schema_version(conn, self.path) != schema.SCHEMA_VERSION:
             raise ReadOnlyStore(
@@ -160,7 +142,7 @@ class SqliteStore:
 
     @property
     def keyring(self) -> Keyring:
-        return self._keyring
+        return self._keys.ring
 
     def close(self) -> None:
         """Close every connection this store opened. Using it afterwards is an error."""
@@ -173,7 +155,7 @@ class SqliteStore:
         self.close()
 
     def __repr__(self) -> str:
-        return f"SqliteStore({str(self.path)!r}, keyring={self._keyring!r})"
+        return f"SqliteStore({str(self.path)!r}, keyring={self._keys.ring!r})"
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -281,7 +263,7 @@ class SqliteStore:
             old_version = old[0] if old is not None and type(old[0]) is int else 0
             self._expect(record.id, expected_version, old_version if old is not None else 0)
             now = self._now()
-            values = encode_account(record, self._sealing_keyring(conn))
+            values = encode_account(record, self._keys.for_writing(conn, now))
             if not record.refresh_token and old is not None and self._opens(record.id, old[2]):
                 values["refresh_token"] = old[2]
             if old is not None and type(old[1]) is int:
@@ -372,7 +354,7 @@ class SqliteStore:
                 version=current.version + 1,
             )
             columns = [*changes, "updated_at", "version"]
-            stored = encode_account(updated, self._sealing_keyring(conn))
+            stored = encode_account(updated, self._keys.for_writing(conn, self._now()))
             conn.execute(_update_sql(columns), [*(stored[c] for c in columns), id])
             return updated
 
@@ -409,9 +391,9 @@ class SqliteStore:
         if not isinstance(sealed, str):
             return False
         try:
-            self._reading(
-                lambda: open_sealed(
-                    self._keyring, sealed, table="accounts", row=id, field="refresh_token"
+            self._keys.reading(
+                lambda ring: open_sealed(
+                    ring, sealed, table="accounts", row=id, field="refresh_token"
                 )
             )
         except CorruptRecord:
@@ -424,9 +406,7 @@ class SqliteStore:
 
     def key_ids_in_use(self) -> set[str]:
         """The ids of the keys that stored values are sealed with (read from the values' prefix)."""
-        rows = self._conn().execute(_KEY_IDS)
-        prefixes = (p for (p,) in rows.fetchall() if isinstance(p, str))
-        return {m.group(1) for m in map(_KEY_ID_PREFIX.fullmatch, prefixes) if m}
+        return key_ids_in_use(self._conn())
 
     def rotate_key(self, new_keyring: Keyring) -> int:
         """Re-seal every stored secret with ``new_keyring.current``, in one transaction.
@@ -435,20 +415,20 @@ class SqliteStore:
         may be in either. Afterwards the store uses ``new_keyring``, and every value opens with
         its current key alone; older keys can then be dropped. Content versions are not bumped:
         the values did not change. Returns the number of values re-sealed."""
-        old = self._keyring
+        old = self._keys.ring
         reader = new_keyring.merged(old)
-        self._keyring = reader  # readers in other threads may see either key until we finish
+        self._keys.ring = reader  # readers in other threads may see either key until we finish
         count = 0
         try:
             with self.transaction():
                 conn = self._conn()
                 count += self._reseal_accounts(conn, reader, new_keyring)
                 count += self._reseal_kv(conn, reader, new_keyring)
-                self._mark_sealing_key(conn, new_keyring)
+                self._keys.mark(conn, new_keyring, self._now())
         except BaseException:
-            self._keyring = old
+            self._keys.ring = old
             raise
-        self._keyring = new_keyring
+        self._keys.ring = new_keyring
         return count
 
     def _reseal_accounts(self, conn: sqlite3.Connection, reader: Keyring, writer: Keyring) -> int:
@@ -462,7 +442,7 @@ class SqliteStore:
 
     def _reseal_kv(self, conn: sqlite3.Connection, reader: Keyring, writer: Keyring) -> int:
         rows = conn.execute("SELECT namespace, key, value FROM kv ORDER BY namespace, key")
-        entries = [e for e in rows.fetchall() if tuple(e[:2]) != _SEALING_KEY]
+        entries = [e for e in rows.fetchall() if tuple(e[:2]) != SEALING_KEY]
         for namespace, key, value in entries:
             plain = open_sealed(reader, value, table="kv", row=namespace, field=key)
             conn.execute(
@@ -471,95 +451,8 @@ class SqliteStore:
             )
         return len(entries)
 
-    def _sealing_keyring(self, conn: sqlite3.Connection) -> Keyring:
-        """The keyring to seal with, ``conn`` holding the write lock: the one whose current key is
-        the store's sealing key. A key rotation in another process changes that key under the
-        same lock, so a write can never seal with a key the rotation is about to remove."""
-        kid = self._sealing_key_id(conn)
-        if kid is None:  # a new store, one no write has marked yet, or a damaged mark
-            self._mark_sealing_key(conn, self._keyring)
-            return self._keyring
-        if kid not in self._keyring:
-            self._reload_keys()
-        if kid not in self._keyring:
-            raise WrongKey(
-                f"the store {self.path} is now encrypted with key id {kid}: its key was rotated "
-                f"since this program read its keys, and the keyring ({self._keyring.source}; key "
-                f"ids {', '.join(self._keyring.ids)}) does not hold the new key. Nothing was "
-                f"written. Restart the program with the key whose id is {kid} (set GTOKEN_KEY to "
-                "it, if that is where the key comes from)",
-                key_id=kid,
-            )
-        self._keyring = self._keyring.sealing_with(kid)
-        return self._keyring
-
-    @staticmethod
-    def _sealing_key_id(conn: sqlite3.Connection) -> str | None:
-        """The id of the key the store records as the one every value is sealed with (read from
-        the mark's prefix, without opening it), or None."""
-        row = conn.execute(
-            "SELECT substr(value, 4, 8) FROM kv WHERE namespace = ? AND key = ?", _SEALING_KEY
-        ).fetchone()
-        kid = None if row is None else row[0]
-        return kid if isinstance(kid, str) and _KEY_ID.fullmatch(kid) else None
-
-    def _mark_sealing_key(self, conn: sqlite3.Connection, keyring: Keyring) -> None:
-        namespace, key = _SEALING_KEY
-        sealed = seal(keyring, keyring.current, table="kv", row=namespace, field=key)
-        conn.execute(
-            "INSERT OR REPLACE INTO kv (namespace, key, value, expires_at, updated_at)"
-            " VALUES (?, ?, ?, NULL, ?)",
-            (namespace, key, sealed, self._now()),
-        )
-
-    def _reload_keys(self) -> bool:
-        """Read the keyring again (another process may have rotated the key); True if that was
-        possible. Keys already held stay, for values not yet re-sealed."""
-        if self._keys is None:
-            return False
-        fresh = self._keys()
-        self._keyring = fresh.merged(self._keyring)
-        return True
-
-    def _reading(self, read: Callable[[], _T]) -> _T:
-        """``read()``, once more with the keyring read again if it met a key this one lacks."""
-        try:
-            return read()
-        except WrongKey:
-            if not self._reload_keys():
-                raise
-            return read()
-
     def _decode(self, row: Any) -> AccountRecord:
-        return self._reading(lambda: decode_account(row, self._keyring))
-
-    def _check_keys(self) -> None:
-        if self._sealing_key_id(self._conn()) in self._keyring:
-            # Every value is sealed with the key the store records (writes use it, a rotation
-            # re-seals all): opening a store of thousands need not read them all.
-            return
-        missing = sorted(self.key_ids_in_use() - set(self._keyring))
-        if missing and self._reload_keys():
-            missing = sorted(self.key_ids_in_use() - set(self._keyring))
-        if not missing:
-            return
-        needed = ", ".join(missing)
-        if self._keyring.source == ENV_KEY:
-            how = (
-                f"{ENV_KEY} is set, so the key file ({KEY_FILE} in GTOKEN_HOME) is not read: set "
-                f"{ENV_KEY} to the key with id {needed}, or unset it if {KEY_FILE} holds that key"
-            )
-        else:
-            how = (
-                f"set {ENV_KEY} to the key with id {needed}, or restore the {KEY_FILE} that holds "
-                "it"
-            )
-        raise WrongKey(
-            f"the store {self.path} is encrypted with key id {needed}, which the keyring "
-            f"({self._keyring.source}; key ids {', '.join(self._keyring.ids)}) does not hold. "
-            f"Nothing was changed. To fix it, {how}",
-            key_id=missing[0],
-        )
+        return self._keys.reading(lambda ring: decode_account(row, ring))
 
     # -- key-value entries --------------------------------------------------------------------
 
@@ -569,7 +462,8 @@ class SqliteStore:
         """Store ``value`` sealed under ``(namespace, key)``, replacing any earlier one."""
         with self.transaction():
             conn = self._conn()
-            sealed = seal(self._sealing_keyring(conn), value, table="kv", row=namespace, field=key)
+            ring = self._keys.for_writing(conn, self._now())
+            sealed = seal(ring, value, table="kv", row=namespace, field=key)
             conn.execute(
                 "INSERT OR REPLACE INTO kv (namespace, key, value, expires_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?)",
@@ -618,8 +512,8 @@ class SqliteStore:
             )
         if row[1] is not None and row[1] <= self._clock():
             return None
-        return self._reading(
-            lambda: open_sealed(self._keyring, row[0], table="kv", row=namespace, field=key)
+        return self._keys.reading(
+            lambda ring: open_sealed(ring, row[0], table="kv", row=namespace, field=key)
         )
 
     # -- leases -------------------------------------------------------------------------------

@@ -144,3 +144,39 @@ def test_gspread_reads_and_writes_with_gtoken_credentials(emulator, env, client)
     emulator.advance(3600)  # only the emulator knows the token has expired
     assert book.sheet1.acell("B2").value == "2"
     assert emulator.stats()["token"]["refresh_token"] == 1
+
+
+def test_fifty_threads_sharing_credentials_refresh_once_after_staggered_401s(
+    emulator, env, client
+) -> None:
+    import threading
+    import time
+
+    from googleapiclient.discovery import build
+
+    creds = gtoken.credentials(["gmail.readonly"], client_secrets=client, env=env)
+    options = {"api_endpoint": emulator.api_endpoint("gmail")}
+    services = [
+        build("gmail", "v1", credentials=creds, client_options=options, static_discovery=True)
+        for _ in range(50)
+    ]
+    services[0].users().labels().list(userId="me").execute()
+    emulator.advance(3600)  # only the emulator knows the token expired: each request gets a 401
+    start = threading.Barrier(len(services))
+    failures: list[BaseException] = []
+
+    def call(n: int, gmail: Any) -> None:
+        start.wait()
+        time.sleep(n * 0.004)  # the 401s for the old token come back spread over 200 ms
+        try:
+            gmail.users().labels().list(userId="me").execute()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=call, args=pair) for pair in enumerate(services)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    assert emulator.stats()["token"]["refresh_token"] == 1

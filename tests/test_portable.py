@@ -302,6 +302,11 @@ HIDDEN = [GOOD["token"], GOOD["refresh_token"], GOOD["client_secret"]]
         ({"scopes": 5}, "scopes that is not a list of scopes"),
         ({"expiry": "tomorrow"}, "expiry 'tomorrow', which is not an ISO time"),
         ({"token_uri": "ftp://example.com/token"}, "token_uri 'ftp://example.com/token'"),
+        (
+            {"token_uri": "http://proxy.example.com/token"},
+            "token_uri 'http://proxy.example.com/token', which uses plain http to "
+            "proxy.example.com",
+        ),
         ({"universe_domain": "example.net"}, "universe_domain 'example.net'"),
         ({"type": "external_account"}, "of type 'external_account'"),
         ({"token": "ya29.with space"}, "token with spaces in it"),

@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
-from urllib.parse import urlsplit
 
 from gtoken.errors import ConfigError
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
-from gtoken.oauth.endpoints import TOKEN_URI
+from gtoken.oauth.endpoints import TOKEN_URI, url_problem
 from gtoken.portable.imported import Format, Imported
 from gtoken.portable.pickles import credentials_state
 from gtoken.userfiles import read_small
@@ -184,9 +183,9 @@ class _Reader:
     def uri(self, key: str) -> str | None:
         value = self.text(key)
         if value is not None:
-            parts = urlsplit(value)
-            if parts.scheme not in ("https", "http") or not parts.netloc:
-                raise self.problem(key, f"{value[:100]!r}, which is not an http(s) URL")
+            problem = url_problem(value)
+            if problem is not None:
+                raise self.problem(key, f"{value[:100]!r}, which {problem}")
         return value
 
     def time(self, key: str) -> datetime | None:

@@ -180,3 +180,21 @@ def test_fifty_threads_sharing_credentials_refresh_once_after_staggered_401s(
         thread.join(timeout=60)
     assert failures == []
     assert emulator.stats()["token"]["refresh_token"] == 1
+
+
+def test_credentials_for_a_named_account_refuse_another_one_signing_in(
+    emulator, env, client
+) -> None:
+    from gtoken.errors import WrongAccount
+
+    emulator.create_user("bob@example.com")
+    emulator.consent_auto(email="bob@example.com")
+    with pytest.raises(WrongAccount) as caught:
+        gtoken.credentials(
+            ["gmail.readonly"], client_secrets=client, account="ada@example.com", env=env
+        )
+    assert caught.value.signed_in == "bob@example.com"
+    assert caught.value.revoked
+    assert emulator.stats()["endpoints"]["revoke"] == 1
+    with pytest.raises(gtoken.ConsentRequired):
+        gtoken.credentials(["gmail.readonly"], env=env, login="never")

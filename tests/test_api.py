@@ -170,7 +170,7 @@ def test_fifty_threads_sharing_credentials_refresh_once_after_staggered_401s(
         time.sleep(n * 0.004)  # the 401s for the old token come back spread over 200 ms
         try:
             gmail.users().labels().list(userId="me").execute()
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             failures.append(exc)
 
     threads = [threading.Thread(target=call, args=pair) for pair in enumerate(services)]

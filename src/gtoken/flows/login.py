@@ -23,6 +23,7 @@ from gtoken.flows.browser import can_open_browser, open_in_browser
 from gtoken.flows.console import Console, LineReader, Waiting
 from gtoken.flows.device import device_login, short_name
 from gtoken.flows.loopback import LoopbackReceiver
+from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.authorization import AuthorizationRequest, new_state, parse_redirect
 from gtoken.oauth.clients import ClientSecrets
 from gtoken.oauth.grants import code_exchange
@@ -166,7 +167,7 @@ def _exchange(
 
 def _signed_in(console: Console, request: AuthorizationRequest, token: Token) -> None:
     console.say("Signed in.")
-    left_out = request.scopes - token.scopes
+    left_out = _scopes.missing(token.scopes, request.scopes)
     if left_out:
         console.say(
             "Google granted fewer scopes than asked; not granted: "

@@ -2,12 +2,16 @@
 
 Google's scopes are URLs (``https://www.googleapis.com/auth/gmail.readonly``) plus the OpenID
 Connect words ``openid``, ``email`` and ``profile``. People write ``gmail.readonly``; :func:`expand`
-turns that into the URL, and ``mail`` into ``https://mail.google.com/``.
+turns that into the URL, and ``mail`` into ``https://mail.google.com/``. Only words that start with
+one of Google's APIs (:data:`GOOGLE_APIS`: ``gmail``, ``drive``, ``cloud-platform``, ...) are
+Google's short names: any other word (``offline_access``, ``read``) is sent as it is, for OAuth
+servers other than Google's, and ``literal:WORD`` sends ``WORD`` as it is whatever it looks like.
 
 Google reports ``email`` and ``profile`` back as ``.../auth/userinfo.email`` and
 ``.../auth/userinfo.profile`` and may add ``openid``, so scopes are compared in their
-:func:`canonical` form, where those pairs are equal. Granted scopes are what Google says in the
-``scope`` field of its answer, which may be fewer than were asked (granular consent).
+:func:`canonical` form, where those pairs are equal. Granted scopes are kept as the server wrote
+them in the ``scope`` field of its answer (:func:`from_google`), which may be fewer than were
+asked (granular consent).
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ __all__ = [
     "AUTH_PREFIX",
     "DEVICE_FLOW_SCOPES",
     "GMAIL_SCOPES",
+    "GOOGLE_APIS",
+    "LITERAL",
     "MAIL",
     "SIGN_IN_SCOPES",
     "canonical",
@@ -31,6 +37,7 @@ __all__ = [
     "normalize",
     "parse",
     "to_param",
+    "written",
 ]
 
 AUTH_PREFIX: Final = "https://www.googleapis.com/auth/"
@@ -70,6 +77,107 @@ GMAIL_SCOPES: Final = frozenset({MAIL}) | frozenset(
     )
 )
 
+#: The first part of Google's short scope names (``gmail`` in ``gmail.readonly``, ``drive``,
+#: ``cloud-platform``): the APIs of https://developers.google.com/identity/protocols/oauth2/scopes.
+GOOGLE_APIS: Final = frozenset(
+    [
+        "adexchange",
+        "admin",
+        "admob",
+        "adsense",
+        "adsensehost",
+        "adwords",
+        "analytics",
+        "androidenterprise",
+        "androidmanagement",
+        "androidpublisher",
+        "apps",
+        "bigquery",
+        "bigtable",
+        "blogger",
+        "books",
+        "business",
+        "calendar",
+        "chat",
+        "chrome",
+        "chromewebstore",
+        "classroom",
+        "cloud-billing",
+        "cloud-identity",
+        "cloud-platform",
+        "cloud-translation",
+        "cloud_debugger",
+        "cloud_search",
+        "cloudkms",
+        "cloudplatformprojects",
+        "cloudruntimeconfig",
+        "compute",
+        "contacts",
+        "content",
+        "dataportability",
+        "datastore",
+        "ddmconversions",
+        "devstorage",
+        "dfareporting",
+        "dfatrafficking",
+        "dialogflow",
+        "directory",
+        "display-video",
+        "documents",
+        "doubleclickbidmanager",
+        "doubleclicksearch",
+        "drive",
+        "ediscovery",
+        "firebase",
+        "fitness",
+        "forms",
+        "games",
+        "gmail",
+        "groups",
+        "homegraph",
+        "iam",
+        "indexing",
+        "jobs",
+        "keep",
+        "logging",
+        "manufacturercenter",
+        "meetings",
+        "monitoring",
+        "ndev",
+        "photoslibrary",
+        "postmaster",
+        "presentations",
+        "pubsub",
+        "sasportal",
+        "script",
+        "service",
+        "siteverification",
+        "spanner",
+        "spreadsheets",
+        "sqlservice",
+        "streetviewpublish",
+        "tagmanager",
+        "tasks",
+        "trace",
+        "user",
+        "userinfo",
+        "webmasters",
+        "youtube",
+        "youtubepartner",
+        "yt-analytics",
+        "yt-analytics-monetary",
+    ]
+)
+#: ``literal:WORD`` is the scope ``WORD``, sent as it is.
+LITERAL: Final = "literal:"
+# What RFC 6749 (3.3) allows in a scope word: printable ASCII but space, '"' and '\'.
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+")
+
+# A word sent as it is without literal: letters and digits, with . _ : ~ + = - inside
+# (``offline_access``, ``read:org``, ``api.read``); no slashes, which mark a mangled URL.
+_PLAIN_WORD = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._:~+=-]*[A-Za-z0-9_-])?")
+_STEM = re.compile(r"[A-Za-z0-9_-]+")
+
 # A short form: dotted words of letters, digits, '_' and '-' (``drive.file``, ``youtube.force-ssl``,
 # ``devstorage.read_only``).
 _SHORT_FORM = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*")
@@ -78,10 +186,12 @@ _URL_FORM = re.compile(r"https://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::\d+)?/[^\s\"'<>
 
 
 def expand(word: str) -> str:
-    """The scope Google knows for ``word``: ``gmail.readonly`` becomes its URL, ``mail`` becomes
-    ``https://mail.google.com/``; ``openid``, ``email``, ``profile`` and full URLs stay as they are.
+    """The scope meant by ``word``: Google's short names become their URL (``gmail.readonly``,
+    ``drive``; ``mail`` is ``https://mail.google.com/``); ``openid``, ``email``, ``profile``,
+    full URLs and words that are not Google's (``offline_access``, ``read``) stay as they are;
+    ``literal:WORD`` is ``WORD``.
 
-    Raises ValueError, naming the word, for an empty word or one that is neither form.
+    Raises ValueError, naming the word, for an empty word or one no OAuth server would take.
     """
     if not isinstance(word, str):
         raise TypeError(f"a scope is a str, not {type(word).__name__}")
@@ -92,6 +202,11 @@ def expand(word: str) -> str:
         raise ValueError(
             f"scope {word!r} contains a space: give one scope per word (parse() splits a list)"
         )
+    if stripped.startswith(LITERAL):
+        literal = stripped[len(LITERAL) :]
+        if not _SCOPE_TOKEN.fullmatch(literal):
+            raise ValueError(f"scope {word!r} names no scope after {LITERAL!r}")
+        return literal
     if stripped == "mail":
         return MAIL
     if stripped in ("openid", "email", "profile"):
@@ -103,10 +218,18 @@ def expand(word: str) -> str:
             f"scope {word!r} is not a valid scope URL: expected one like "
             f"'{AUTH_PREFIX}gmail.readonly'"
         )
-    if _SHORT_FORM.fullmatch(stripped):
-        return AUTH_PREFIX + stripped
+    stem = _STEM.match(stripped)
+    if stem is not None and stem.group() in GOOGLE_APIS:
+        if _SHORT_FORM.fullmatch(stripped):
+            return AUTH_PREFIX + stripped
+        raise ValueError(
+            f"scope {word!r} is not a valid short name: expected one like 'gmail.readonly'"
+        )
+    if _PLAIN_WORD.fullmatch(stripped):
+        return stripped
     raise ValueError(
-        f"scope {word!r} is neither a short name such as 'gmail.readonly' nor a full scope URL"
+        f"scope {word!r} is neither a short name such as 'gmail.readonly', a full scope URL, nor "
+        f"a plain word such as 'offline_access' (write {LITERAL}{stripped} to send it as it is)"
     )
 
 
@@ -131,12 +254,17 @@ def parse(space_separated: str) -> frozenset[str]:
 
 
 def from_google(scope_field: str) -> frozenset[str]:
-    """Canonical scopes from Google's own ``scope`` field (token response or redirect).
+    """The scopes of a server's own ``scope`` field (token response or redirect), as it wrote
+    them (compare them with :func:`missing` or :func:`canonical`).
 
-    Unlike :func:`parse`, never raises: Google's word is authoritative, so a word gtoken does not
-    recognise is kept as it is.
+    Unlike :func:`parse`, never raises: the server's word is authoritative.
     """
-    return frozenset(_lenient(word) for word in scope_field.split())
+    return written(scope_field.split())
+
+
+def written(scopes: Iterable[str]) -> frozenset[str]:
+    """``scopes`` as a server wrote them: each word once, without surrounding space."""
+    return frozenset(word.strip() for word in scopes if word.strip())
 
 
 def _lenient(word: str) -> str:

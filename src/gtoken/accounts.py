@@ -255,7 +255,7 @@ class Accounts:
             )
             sub, email = self._identity(client, issuer, token)
             if account is not None and "@" in account:
-                self._check_account(account, email, issuer, token)
+                self._check_account(account, email, issuer, token, client)
             return self.adopt(client, token, sub=sub, email=email)
 
         record = consent(())
@@ -302,7 +302,9 @@ class Accounts:
         )
         return sub, parse_userinfo(response.status, response.body, sub=sub)
 
-    def _check_account(self, asked: str, email: str | None, issuer: Issuer, token: Token) -> None:
+    def _check_account(
+        self, asked: str, email: str | None, issuer: Issuer, token: Token, client: ClientSecrets
+    ) -> None:
         """Raise WrongAccount, after revoking the new grant, when ``email`` is not ``asked``."""
         if email is not None and email.strip().lower() == asked.strip().lower():
             return
@@ -314,7 +316,11 @@ class Accounts:
             secret = token.refresh_token or token.access_token
             try:
                 response = self.refresher.transport().send(
-                    grants.revoke(secret, revoke_url=issuer.revoke)
+                    grants.revoke(
+                        secret,
+                        revoke_url=issuer.revoke,
+                        client=None if issuer.name in GOOGLE_ISSUERS else client,
+                    )
                 )
                 parse_revoke_response(response.status, response.headers, response.body)
                 revoked = True
@@ -382,7 +388,15 @@ class Accounts:
         if secret:
             issuer = self.issuers.of(record.token_uri)
             url = issuer.endpoint("revoke", to=f"revoke {label(record)}'s grant")
-            request = grants.revoke(secret, revoke_url=url)
+            client = None
+            if issuer.name not in GOOGLE_ISSUERS and record.client_secret:
+                client = ClientSecrets(
+                    kind="installed",
+                    client_id=record.client_id,
+                    client_secret=record.client_secret,
+                    token_uri=record.token_uri,
+                )
+            request = grants.revoke(secret, revoke_url=url, client=client)
             response = self.refresher.transport().send(request)
             parse_revoke_response(response.status, response.headers, response.body)
         self.store.delete(record.id)

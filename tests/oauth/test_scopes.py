@@ -119,8 +119,13 @@ def test_from_google_keeps_the_words_as_written_and_never_raises():
     ],
 )
 def test_only_googles_short_names_expand_and_literal_sends_a_word_as_it_is(word, scope):
-    assert scopes.expand(word) == scope
     assert scopes.to_param([word]) == scope
+    assert scopes.to_param(scopes.canonical(scopes.canonical([word]))) == scope
+    assert scopes.covers([scope], [word])  # granted as the server writes it
+
+
+def test_a_literal_word_is_covered_by_the_word_as_granted():
+    assert scopes.missing(["drive"], ["literal:drive"]) == set()
 
 
 @pytest.mark.parametrize("word", ["literal:", 'literal:"x"', "api://app/read", "-read"])

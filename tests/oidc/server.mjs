@@ -20,7 +20,7 @@ server.listen(0, '127.0.0.1', () => {
       grant_types: ['authorization_code', 'refresh_token'],
       token_endpoint_auth_method: 'client_secret_post',
     }],
-    scopes: ['openid', 'offline_access', 'email', 'read'],
+    scopes: ['openid', 'offline_access', 'email', 'read', 'calendar'],
     claims: { openid: ['sub'], email: ['email', 'email_verified'] },
     pkce: { required: () => true },
     features: { devInteractions: { enabled: false }, revocation: { enabled: true } },

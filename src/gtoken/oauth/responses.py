@@ -87,7 +87,7 @@ def parse_token_response(
     if isinstance(scope_field, str) and scope_field.strip():
         granted = _scopes.from_google(scope_field)
     else:
-        granted = requested or (previous.scopes if previous else frozenset())
+        granted = _scopes.as_sent(requested) or (previous.scopes if previous else frozenset())
     refresh_token_expires_in = _seconds(data.get("refresh_token_expires_in"))
     if "refresh_token_expires_in" in data and refresh_token_expires_in is None:
         raise ProtocolError("Google's token answer has an unusable refresh_token_expires_in.")

@@ -28,6 +28,7 @@ __all__ = [
     "LITERAL",
     "MAIL",
     "SIGN_IN_SCOPES",
+    "as_sent",
     "canonical",
     "covers",
     "expand",
@@ -189,7 +190,7 @@ def expand(word: str) -> str:
     """The scope meant by ``word``: Google's short names become their URL (``gmail.readonly``,
     ``drive``; ``mail`` is ``https://mail.google.com/``); ``openid``, ``email``, ``profile``,
     full URLs and words that are not Google's (``offline_access``, ``read``) stay as they are;
-    ``literal:WORD`` is ``WORD``.
+    ``literal:WORD`` stays marked so (:func:`to_param` sends it as ``WORD``).
 
     Raises ValueError, naming the word, for an empty word or one no OAuth server would take.
     """
@@ -203,10 +204,9 @@ def expand(word: str) -> str:
             f"scope {word!r} contains a space: give one scope per word (parse() splits a list)"
         )
     if stripped.startswith(LITERAL):
-        literal = stripped[len(LITERAL) :]
-        if not _SCOPE_TOKEN.fullmatch(literal):
+        if not _SCOPE_TOKEN.fullmatch(stripped[len(LITERAL) :]):
             raise ValueError(f"scope {word!r} names no scope after {LITERAL!r}")
-        return literal
+        return stripped  # marked, so that expanding it again leaves it alone
     if stripped == "mail":
         return MAIL
     if stripped in ("openid", "email", "profile"):
@@ -281,7 +281,13 @@ def normalize(scopes: Iterable[str]) -> frozenset[str]:
 
 def missing(granted: Iterable[str], wanted: Iterable[str]) -> frozenset[str]:
     """The scopes of ``wanted`` that ``granted`` does not include, canonical."""
-    return canonical(wanted) - normalize(granted)
+    granted = written(granted)
+    return canonical(wanted) - normalize(granted) - {LITERAL + word for word in granted}
+
+
+def as_sent(scopes: Iterable[str]) -> frozenset[str]:
+    """``scopes`` as they go to the server: ``literal:WORD`` is ``WORD``."""
+    return frozenset(word.removeprefix(LITERAL) for word in scopes)
 
 
 def covers(granted: Iterable[str], wanted: Iterable[str]) -> bool:
@@ -301,5 +307,5 @@ def to_param(scopes: Iterable[str]) -> str:
     The sign-in scopes are sent as Google's OpenID Connect words (``email``, not
     ``.../userinfo.email``). Raises ValueError for a malformed word.
     """
-    words = {_OIDC_WORD.get(full, full) for full in canonical(scopes)}
+    words = as_sent(_OIDC_WORD.get(full, full) for full in canonical(scopes))
     return " ".join(sorted(words))

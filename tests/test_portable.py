@@ -420,7 +420,7 @@ GOOGLE_AUTH_DEFAULT = textwrap.dedent(
     creds, _ = google.auth.default(scopes=[sys.argv[2]])
     # google-auth reads no token_uri from an authorized_user file: it always refreshes at
     # Google's endpoint. Point these credentials at the emulator instead, as a test would.
-    creds._token_uri = sys.argv[1] + "/token"
+    creds = creds.with_token_uri(sys.argv[1] + "/token")
     creds.refresh(google.auth.transport.requests.Request())
     info = httpx.get(sys.argv[1] + "/tokeninfo", params={"access_token": creds.token}).json()
     print(json.dumps({"class": type(creds).__module__ + "." + type(creds).__name__,

@@ -150,7 +150,6 @@ def test_fifty_threads_sharing_credentials_refresh_once_after_staggered_401s(
     emulator, env, client
 ) -> None:
     import threading
-    import time
 
     from googleapiclient.discovery import build
 
@@ -162,18 +161,19 @@ def test_fifty_threads_sharing_credentials_refresh_once_after_staggered_401s(
     ]
     services[0].users().labels().list(userId="me").execute()
     emulator.advance(3600)  # only the emulator knows the token expired: each request gets a 401
+    for n in range(len(services)):  # ... the n-th after 0.2 + n/50 s: most after the refresh
+        emulator.fault("gmail", delay=0.2 + 0.02 * n)
     start = threading.Barrier(len(services))
     failures: list[BaseException] = []
 
-    def call(n: int, gmail: Any) -> None:
+    def call(gmail: Any) -> None:
         start.wait()
-        time.sleep(n * 0.004)  # the 401s for the old token come back spread over 200 ms
         try:
             gmail.users().labels().list(userId="me").execute()
         except BaseException as exc:
             failures.append(exc)
 
-    threads = [threading.Thread(target=call, args=pair) for pair in enumerate(services)]
+    threads = [threading.Thread(target=call, args=(gmail,)) for gmail in services]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -52,7 +52,7 @@ def parse_tokeninfo(
         raise ProtocolError(f"Google's tokeninfo answer (HTTP {status}) is not a JSON object.")
     return TokenInfo(
         client_id=_text(data, "azp") or _text(data, "aud"),
-        scopes=_scopes.from_google(_text(data, "scope") or ""),
+        scopes=_scopes.normalize(_scopes.from_google(_text(data, "scope") or "")),
         expires_at=_expiry(data, now),
         email=_text(data, "email"),
         sub=_text(data, "sub"),

@@ -16,9 +16,18 @@ asked (granular consent).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Final
+
+from gtoken.store.format import (
+    AUTH_PREFIX,
+    GOOGLE_APIS,
+    LITERAL,
+    MAIL,
+    OIDC_URLS,
+    lenient_scope,
+    scope_form,
+)
 
 __all__ = [
     "AUTH_PREFIX",
@@ -41,14 +50,11 @@ __all__ = [
     "written",
 ]
 
-AUTH_PREFIX: Final = "https://www.googleapis.com/auth/"
-MAIL: Final = "https://mail.google.com/"
-_EMAIL_URL: Final = AUTH_PREFIX + "userinfo.email"
-_PROFILE_URL: Final = AUTH_PREFIX + "userinfo.profile"
+_EMAIL_URL: Final = OIDC_URLS["email"]
+_PROFILE_URL: Final = OIDC_URLS["profile"]
 
 # The OpenID Connect words and the URLs Google reports for them.
-_OIDC_URL: Final = {"email": _EMAIL_URL, "profile": _PROFILE_URL}
-_OIDC_WORD: Final = {url: word for word, url in _OIDC_URL.items()}
+_OIDC_WORD: Final = {url: word for word, url in OIDC_URLS.items()}
 
 #: Google's sign-in scopes, canonical. Testing apps' 7-day limit does not apply to these alone.
 SIGN_IN_SCOPES: Final = frozenset({"openid", _EMAIL_URL, _PROFILE_URL})
@@ -78,113 +84,6 @@ GMAIL_SCOPES: Final = frozenset({MAIL}) | frozenset(
     )
 )
 
-#: The first part of Google's short scope names (``gmail`` in ``gmail.readonly``, ``drive``,
-#: ``cloud-platform``): the APIs of https://developers.google.com/identity/protocols/oauth2/scopes.
-GOOGLE_APIS: Final = frozenset(
-    [
-        "adexchange",
-        "admin",
-        "admob",
-        "adsense",
-        "adsensehost",
-        "adwords",
-        "analytics",
-        "androidenterprise",
-        "androidmanagement",
-        "androidpublisher",
-        "apps",
-        "bigquery",
-        "bigtable",
-        "blogger",
-        "books",
-        "business",
-        "calendar",
-        "chat",
-        "chrome",
-        "chromewebstore",
-        "classroom",
-        "cloud-billing",
-        "cloud-identity",
-        "cloud-platform",
-        "cloud-translation",
-        "cloud_debugger",
-        "cloud_search",
-        "cloudkms",
-        "cloudplatformprojects",
-        "cloudruntimeconfig",
-        "compute",
-        "contacts",
-        "content",
-        "dataportability",
-        "datastore",
-        "ddmconversions",
-        "devstorage",
-        "dfareporting",
-        "dfatrafficking",
-        "dialogflow",
-        "directory",
-        "display-video",
-        "documents",
-        "doubleclickbidmanager",
-        "doubleclicksearch",
-        "drive",
-        "ediscovery",
-        "firebase",
-        "fitness",
-        "forms",
-        "games",
-        "gmail",
-        "groups",
-        "homegraph",
-        "iam",
-        "indexing",
-        "jobs",
-        "keep",
-        "logging",
-        "manufacturercenter",
-        "meetings",
-        "monitoring",
-        "ndev",
-        "photoslibrary",
-        "postmaster",
-        "presentations",
-        "pubsub",
-        "sasportal",
-        "script",
-        "service",
-        "siteverification",
-        "spanner",
-        "spreadsheets",
-        "sqlservice",
-        "streetviewpublish",
-        "tagmanager",
-        "tasks",
-        "trace",
-        "user",
-        "userinfo",
-        "webmasters",
-        "youtube",
-        "youtubepartner",
-        "yt-analytics",
-        "yt-analytics-monetary",
-    ]
-)
-#: ``literal:WORD`` is the scope ``WORD``, sent as it is.
-LITERAL: Final = "literal:"
-# What RFC 6749 (3.3) allows in a scope word: printable ASCII but space, '"' and '\'.
-_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+")
-
-# A word sent as it is without literal: letters and digits, with . _ : ~ + = - inside
-# (``offline_access``, ``read:org``, ``api.read``); no slashes, which mark a mangled URL.
-_PLAIN_WORD = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._:~+=-]*[A-Za-z0-9_-])?")
-_STEM = re.compile(r"[A-Za-z0-9_-]+")
-
-# A short form: dotted words of letters, digits, '_' and '-' (``drive.file``, ``youtube.force-ssl``,
-# ``devstorage.read_only``).
-_SHORT_FORM = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*")
-# A full scope: an https URL with a host and no spaces, quotes or separators.
-_URL_FORM = re.compile(r"https://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::\d+)?/[^\s\"'<>,;{}|\\^`]*")
-
 
 def expand(word: str) -> str:
     """The scope meant by ``word``: Google's short names become their URL (``gmail.readonly``,
@@ -196,6 +95,9 @@ def expand(word: str) -> str:
     """
     if not isinstance(word, str):
         raise TypeError(f"a scope is a str, not {type(word).__name__}")
+    full = scope_form(word)
+    if full is not None:
+        return full
     stripped = word.strip()
     if not stripped:
         raise ValueError("empty scope: give a name such as 'gmail.readonly' or a scope URL")
@@ -203,38 +105,21 @@ def expand(word: str) -> str:
         raise ValueError(
             f"scope {word!r} contains a space: give one scope per word (parse() splits a list)"
         )
-    if stripped.startswith(LITERAL):
-        if not _SCOPE_TOKEN.fullmatch(stripped[len(LITERAL) :]):
-            raise ValueError(f"scope {word!r} names no scope after {LITERAL!r}")
-        return stripped  # marked, so that expanding it again leaves it alone
-    if stripped == "mail":
-        return MAIL
-    if stripped in ("openid", "email", "profile"):
-        return stripped
     if stripped.startswith(("https://", "http://")):
-        if _URL_FORM.fullmatch(stripped) and not stripped.endswith("/auth/"):
-            return stripped
         raise ValueError(
             f"scope {word!r} is not a valid scope URL: expected one like "
             f"'{AUTH_PREFIX}gmail.readonly'"
         )
-    stem = _STEM.match(stripped)
-    if stem is not None and stem.group() in GOOGLE_APIS:
-        if _SHORT_FORM.fullmatch(stripped):
-            return AUTH_PREFIX + stripped
-        raise ValueError(
-            f"scope {word!r} is not a valid short name: expected one like 'gmail.readonly'"
-        )
-    if _PLAIN_WORD.fullmatch(stripped):
-        return stripped
+    if stripped.startswith(LITERAL):
+        raise ValueError(f"scope {word!r} names no scope after {LITERAL!r}")
     raise ValueError(
         f"scope {word!r} is neither a short name such as 'gmail.readonly', a full scope URL, nor "
-        f"a plain word such as 'offline_access' (write {LITERAL}{stripped} to send it as it is)"
+        f"a plain word such as 'offline_access' (write {LITERAL}WORD to send a word as it is)"
     )
 
 
 def _canonical_word(scope: str) -> str:
-    return _OIDC_URL.get(scope, scope)
+    return OIDC_URLS.get(scope, scope)
 
 
 def canonical(scopes: Iterable[str]) -> frozenset[str]:
@@ -267,11 +152,12 @@ def written(scopes: Iterable[str]) -> frozenset[str]:
     return frozenset(word.strip() for word in scopes if word.strip())
 
 
-def _lenient(word: str) -> str:
-    try:
-        return _canonical_word(expand(word))
-    except ValueError:
-        return word
+def as_sent(scopes: Iterable[str]) -> frozenset[str]:
+    """``scopes`` as they go to the server: ``literal:WORD`` is ``WORD``."""
+    return frozenset(word.removeprefix(LITERAL) for word in scopes)
+
+
+_lenient = lenient_scope
 
 
 def normalize(scopes: Iterable[str]) -> frozenset[str]:
@@ -283,11 +169,6 @@ def missing(granted: Iterable[str], wanted: Iterable[str]) -> frozenset[str]:
     """The scopes of ``wanted`` that ``granted`` does not include, canonical."""
     granted = written(granted)
     return canonical(wanted) - normalize(granted) - {LITERAL + word for word in granted}
-
-
-def as_sent(scopes: Iterable[str]) -> frozenset[str]:
-    """``scopes`` as they go to the server: ``literal:WORD`` is ``WORD``."""
-    return frozenset(word.removeprefix(LITERAL) for word in scopes)
 
 
 def covers(granted: Iterable[str], wanted: Iterable[str]) -> bool:

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from gtoken.errors import ConfigError
+from gtoken.files.reading import read_small
 from gtoken.oauth.endpoints import url_problem
-from gtoken.userfiles import read_small
 
 __all__ = ["ServiceAccountKey", "load_key", "read_json_object"]
 

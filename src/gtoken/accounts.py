@@ -21,11 +21,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
-from gtoken.endpoints import Endpoints
+from gtoken.endpoints import Endpoints, Issuers
 from gtoken.endpoints import current as current_endpoints
-from gtoken.errors import ConfigError, ConsentRequired, NoAccount, ProtocolError, ScopeNotGranted
+from gtoken.errors import (
+    ConfigError,
+    ConsentRequired,
+    GTokenError,
+    NoAccount,
+    ProtocolError,
+    ScopeNotGranted,
+    WrongAccount,
+)
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
+from gtoken.oauth.endpoints import ISSUERS as GOOGLE_ISSUERS
+from gtoken.oauth.issuers import Issuer, check_id_token, parse_userinfo
 from gtoken.oauth.token import Token, id_token_claims
 from gtoken.refresh import (
     DEFAULT_MIN_TTL,
@@ -279,6 +289,7 @@ class Accounts:
             transport=transport,
             clock=clock,
         )
+        self.issuers = Issuers(self.endpoints, self.refresher.transport)
 
     def close(self) -> None:
         self.refresher.close()
@@ -402,48 +413,111 @@ class Accounts:
         """Run consent for ``scopes`` (plus openid and email) and store the account.
 
         Earlier grants are kept (``include_granted_scopes``), so signing in again for one more
-        scope adds it. When Google returns no refresh token and none is stored, consent is asked
-        once more with ``prompt=consent``, which makes Google issue one."""
+        scope adds it. When the server returns no refresh token and none is stored, consent is
+        asked once more with ``prompt=consent``, which makes Google issue one; if there is still
+        none, ``console`` is told that the account cannot be refreshed, and why.
+
+        ``account`` (an e-mail address) is who should sign in; it is the consent page's
+        ``login_hint``, and a login that ends signed in as someone else raises WrongAccount:
+        nothing is stored and the grant just made is revoked."""
         from gtoken.flows import run_login
 
         client = self.endpoints.client(client)
+        issuer = self.issuers.of(client.token_uri)
         wanted = _scopes.canonical(_scopes.expand(s) for s in scopes) | IDENTITY_SCOPES
+        if mode == "device":
+            device_url = issuer.endpoint("device", to="sign in with the device flow")
+        else:
+            device_url = issuer.device or ""
 
-        def consent(prompt: tuple[str, ...]) -> Token:
-            return run_login(
+        def consent(prompt: tuple[str, ...]) -> AccountRecord:
+            token = run_login(
                 client,
                 wanted,
                 transport=self.refresher.transport(),
                 mode=mode,
                 console=console,
                 env=self.env,
-                device_url=self.endpoints.device,
+                device_url=device_url,
                 login_hint=account,
                 include_granted_scopes=True,
                 prompt=prompt,
                 timeout=timeout,
             )
+            sub, email = self._identity(client, issuer, token)
+            if account is not None and "@" in account:
+                self._check_account(account, email, issuer, token, client)
+            return self.adopt(client, token, sub=sub, email=email)
 
-        token = consent(())
-        record = self.add(client, token)
+        record = consent(())
         if record.refresh_token is None:
-            record = self.add(client, consent(("consent",)))
+            record = consent(("consent",))
+        if record.refresh_token is None:
+            _cannot_refresh(console, issuer, record)
         return Account.of(record)
 
     def add(self, client: ClientSecrets, token: Token) -> AccountRecord:
         """Store the account a login returned, as the default; keeps a stored refresh token when
-        the login brought none (DESIGN invariant 3)."""
+        the login brought none (DESIGN invariant 3). The ID token must be the client's issuer's,
+        for this client, and not expired."""
+        issuer = self.issuers.of(client.token_uri)
+        sub, email = self._identity(client, issuer, token)
+        return self.adopt(client, token, sub=sub, email=email)
+
+    def _identity(
+        self, client: ClientSecrets, issuer: Issuer, token: Token
+    ) -> tuple[str, str | None]:
+        """Who signed in: the ID token's ``sub``, and the e-mail address from the ID token or,
+        when it has none, from the issuer's userinfo endpoint."""
         if not token.id_token:
             raise ProtocolError(
-                "Google's answer to the login has no ID token, so the account cannot be told "
-                "apart from others; the login asks for openid, so this is Google's fault."
+                f"The answer of the OAuth server at {issuer.host} to the login has no ID token, "
+                "so the account cannot be told apart from others; the login asks for openid, so "
+                "the server does not follow OpenID Connect."
             )
         claims = id_token_claims(token.id_token)
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        check_id_token(claims, issuer=issuer, client_id=client.client_id, now=now)
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub:
             raise ProtocolError("the ID token of the login names no account (no 'sub').")
         email = claims.get("email")
-        return self.adopt(client, token, sub=sub, email=email if isinstance(email, str) else None)
+        if isinstance(email, str) and email:
+            return sub, email
+        if issuer.userinfo is None:
+            return sub, None
+        response = self.refresher.transport().request(
+            "GET",
+            issuer.userinfo,
+            headers={"Authorization": f"Bearer {token.access_token}", "Accept": "application/json"},
+        )
+        return sub, parse_userinfo(response.status, response.body, sub=sub)
+
+    def _check_account(
+        self, asked: str, email: str | None, issuer: Issuer, token: Token, client: ClientSecrets
+    ) -> None:
+        """Raise WrongAccount, after revoking the new grant, when ``email`` is not ``asked``."""
+        if email is not None and email.strip().lower() == asked.strip().lower():
+            return
+        from gtoken.oauth import grants
+        from gtoken.oauth.responses import parse_revoke_response
+
+        revoked = False
+        if issuer.revoke is not None:
+            secret = token.refresh_token or token.access_token
+            try:
+                response = self.refresher.transport().send(
+                    grants.revoke(
+                        secret,
+                        revoke_url=issuer.revoke,
+                        client=None if issuer.name in GOOGLE_ISSUERS else client,
+                    )
+                )
+                parse_revoke_response(response.status, response.headers, response.body)
+                revoked = True
+            except GTokenError:
+                pass  # said in the error: the person revokes it at the server's pages
+        raise WrongAccount(asked=asked, signed_in=email, revoked=revoked, server=issuer.host)
 
     def adopt(
         self, client: ClientSecrets, token: Token, *, sub: str, email: str | None
@@ -498,16 +572,47 @@ class Accounts:
         return Account.of(entry)
 
     def revoke(self, account: str | None = None) -> Account:
-        """Revoke the account's grant at Google, then forget it. A grant Google already
-        considers dead is forgotten all the same."""
+        """Revoke the account's grant at its issuer (Google, for Google's accounts), then forget
+        it. A grant the issuer already considers dead is forgotten all the same; an issuer with
+        no revocation endpoint is a ConfigError, and nothing is forgotten."""
         from gtoken.oauth import grants
         from gtoken.oauth.responses import parse_revoke_response
 
         record = self.find(account)
         secret = record.refresh_token or record.access_token
         if secret:
-            request = grants.revoke(secret, revoke_url=self.endpoints.revoke)
+            issuer = self.issuers.of(record.token_uri)
+            url = issuer.endpoint("revoke", to=f"revoke {label(record)}'s grant")
+            client = None
+            if issuer.name not in GOOGLE_ISSUERS and record.client_secret:
+                client = ClientSecrets(
+                    kind="installed",
+                    client_id=record.client_id,
+                    client_secret=record.client_secret,
+                    token_uri=record.token_uri,
+                )
+            request = grants.revoke(secret, revoke_url=url, client=client)
             response = self.refresher.transport().send(request)
             parse_revoke_response(response.status, response.headers, response.body)
         self.store.delete(record.id)
         return Account.of(record)
+
+
+def _cannot_refresh(console: Console, issuer: Issuer, record: AccountRecord) -> None:
+    until = (
+        "until it expires"
+        if record.expires_at is None
+        else f"until {datetime.fromtimestamp(record.expires_at, UTC):%Y-%m-%d %H:%M} UTC"
+    )
+    why = (
+        "Google issues one for access_type=offline, which gtoken asks for; something between "
+        "this machine and Google dropped it."
+        if issuer.name in GOOGLE_ISSUERS
+        else "Standard OpenID Connect servers issue one only for the offline_access scope: sign "
+        "in again asking for it (--scope offline_access)."
+    )
+    console.say(
+        f"Warning: the OAuth server at {issuer.host} issued no refresh token, even when asked "
+        f"again with prompt=consent, so {label(record)} cannot be refreshed: its access token "
+        f"works {until}, then you must sign in again. {why}"
+    )

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
-from urllib.parse import urlsplit
 
 from gtoken.errors import ConfigError
 from gtoken.files.imported import Format, Imported
@@ -25,7 +24,7 @@ from gtoken.files.pickles import credentials_state
 from gtoken.files.reading import read_small
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
-from gtoken.oauth.endpoints import TOKEN_URI
+from gtoken.oauth.endpoints import TOKEN_URI, url_problem
 
 __all__ = ["read_token_file"]
 
@@ -188,9 +187,9 @@ class _Reader:
     def uri(self, key: str) -> str | None:
         value = self.text(key)
         if value is not None:
-            parts = urlsplit(value)
-            if parts.scheme not in ("https", "http") or not parts.netloc:
-                raise self.problem(key, f"{value[:100]!r}, which is not an http(s) URL")
+            problem = url_problem(value)
+            if problem is not None:
+                raise self.problem(key, f"{value[:100]!r}, which {problem}")
         return value
 
     def time(self, key: str) -> datetime | None:

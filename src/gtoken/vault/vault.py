@@ -155,6 +155,11 @@ class Vault:
         return f"gtoken.Vault({self._db!r}, clients={sorted(self._clients)})"
 
     @property
+    def sealing_key_id(self) -> str:
+        """The id of the key new values are sealed with (the newest)."""
+        return self._keyring.current
+
+    @property
     def database(self) -> str:
         """Which database this is, for people (no password)."""
         return self._db.name

@@ -53,21 +53,21 @@ def test_an_expiring_token_is_refreshed_once(
 def test_credentials_work_with_google_auth(emulator: Emulator, vault: Vault, clock: Clock) -> None:
     connect(emulator, vault, "user-42", "ada@example.com")
     creds = vault.credentials("user-42", scopes=["gmail.readonly"])
-    session = AuthorizedSession(creds)
+    session = AuthorizedSession(creds)  # type: ignore[no-untyped-call]
     url = f"{emulator.url}/gmail/v1/users/me/labels"
     assert session.get(url).status_code == 200
     clock.advance(2 * HOUR)
     assert session.get(url).status_code == 200  # refreshed through the vault
     assert refreshes(emulator) == 1
     assert "user-42" in repr(creds)
-    assert creds.token not in repr(creds)
+    assert str(creds.token) not in repr(creds)
 
 
 def test_a_user_who_never_connected_needs_consent(vault: Vault) -> None:
     with pytest.raises(gtoken.ConsentRequired, match="not connected") as raised:
         vault.access_token("stranger", scopes=["gmail.readonly"])
     assert raised.value.url is not None
-    assert vault.complete  # the URL is a consent like any other
+    assert "include_granted_scopes=true" in raised.value.url
     with pytest.raises(gtoken.ConsentRequired) as bare:
         vault.access_token("stranger")
     assert bare.value.url is None

@@ -24,6 +24,11 @@ __all__ = ["ENV_KEYS", "ENV_KEY_FILE", "Keys", "vault_keyring"]
 ENV_KEYS = "GTOKEN_VAULT_KEYS"
 ENV_KEY_FILE = "GTOKEN_VAULT_KEY_FILE"
 _MAKE_ONE = "make one with: gtoken key new"
+#: What to do about a missing or wrong vault key (the store's own errors speak of GTOKEN_KEY).
+HINT = (
+    "Give the vault its keys in GTOKEN_VAULT_KEYS (newest first, comma-separated) or "
+    "GTOKEN_VAULT_KEY_FILE, the same wherever the vault runs."
+)
 
 #: What ``Vault(keys=...)`` takes: a Keyring, a key file's path, or keys (raw 32 bytes or
 #: base64), newest first.
@@ -38,16 +43,17 @@ def vault_keyring(keys: Keys | None, env: Mapping[str, str] = os.environ) -> Key
             return _from_list(given.split(","), ENV_KEYS)
         path = env.get(ENV_KEY_FILE, "").strip()
         if path:
-            return read_key_file(Path(path))
+            return _key_file(Path(path))
         raise KeyMissing(
             f"the vault has no encryption key: pass keys=..., or set {ENV_KEYS} (base64 keys, "
             f"newest first, comma-separated) or {ENV_KEY_FILE}; {_MAKE_ONE}. The vault never "
-            "stores tokens unencrypted"
+            "stores tokens unencrypted",
+            hint=HINT,
         )
     if isinstance(keys, Keyring):
         return keys
     if isinstance(keys, Path):
-        return read_key_file(keys)
+        return _key_file(keys)
     if isinstance(keys, str):
         return _from_list(keys.split(","), "keys")
     return _from_list(list(keys), "keys")
@@ -59,12 +65,24 @@ def _from_list(items: Sequence[bytes | str], source: str) -> Keyring:
         if isinstance(item, bytes):
             parsed.append(item)
         elif isinstance(item, str) and item.strip():
-            parsed.append(parse_key(item.strip(), source=f"key {n} of {source}"))
+            try:
+                parsed.append(parse_key(item.strip(), source=f"key {n} of {source}"))
+            except KeyMissing as exc:
+                raise KeyMissing(exc.message, hint=HINT) from None
         else:
-            raise KeyMissing(f"key {n} of {source} is empty; {_MAKE_ONE}")
+            raise KeyMissing(f"key {n} of {source} is empty; {_MAKE_ONE}", hint=HINT)
     if not parsed:
-        raise KeyMissing(f"{source} holds no key; {_MAKE_ONE}")
+        raise KeyMissing(f"{source} holds no key; {_MAKE_ONE}", hint=HINT)
     try:
         return Keyring(parsed, source=source)
     except ValueError as exc:
-        raise KeyMissing(f"{source}: {exc}") from None
+        raise KeyMissing(f"{source}: {exc}", hint=HINT) from None
+
+
+def _key_file(path: Path) -> Keyring:
+    try:
+        return read_key_file(path)
+    except KeyMissing as exc:
+        raise KeyMissing(exc.message, hint=HINT) from None
+    except FileNotFoundError:
+        raise KeyMissing(f"the vault key file {path} does not exist", hint=HINT) from None

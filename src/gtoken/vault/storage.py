@@ -24,8 +24,9 @@ from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
 from gtoken.oauth.token import Token
 from gtoken.store.crypto import Keyring, open_sealed, seal, sealed_key_id
-from gtoken.store.errors import CorruptRecord
+from gtoken.store.errors import CorruptRecord, WrongKey
 from gtoken.vault.database import Database, Row, Sql
+from gtoken.vault.keys import HINT
 from gtoken.vault.records import SECRET_FIELDS, Status, StoredConnection
 
 __all__ = ["CONNECTIONS", "PendingConsent", "Storage"]
@@ -115,6 +116,9 @@ class Storage:
             )
         try:
             return open_sealed(self.keyring, value, table=table, row=row, field=field)
+        except WrongKey as exc:
+            exc.hint = HINT
+            raise
         except CorruptRecord as exc:
             raise CorruptRecord(
                 f"{who}: {exc.message}. Nothing was changed; forget this connection "

@@ -22,6 +22,7 @@ from bench import (
     refresh_storm,
     report,
     token_cli,
+    vault,
 )
 from bench.load import generator
 
@@ -78,6 +79,18 @@ def _accounts_scale(args: argparse.Namespace, machine: report.Machine) -> report
     return _told(outcome, accounts_scale.text, accounts_scale.markdown, machine)
 
 
+def _vault_access(args: argparse.Namespace, machine: report.Machine) -> report.Told:
+    return _told(vault.run_access(), vault.access_text, vault.access_markdown, machine)
+
+
+def _vault_storm(args: argparse.Namespace, machine: report.Machine) -> report.Told:
+    return _told(vault.run_storm(), vault.storm_text, vault.storm_markdown, machine)
+
+
+def _vault_due(args: argparse.Namespace, machine: report.Machine) -> report.Told:
+    return _told(vault.run_due(), vault.due_text, vault.due_markdown, machine)
+
+
 BENCHMARKS = [
     Benchmark(
         emulator_token.NAME,
@@ -113,6 +126,24 @@ BENCHMARKS = [
         "1,000 stored accounts: a token lookup (library and `gtoken token`) and adding an "
         "account within 1.3 × what they take with one",
         _accounts_scale,
+    ),
+    Benchmark(
+        vault.ACCESS,
+        "Vault.access_token for a valid token: calls/s on SQLite and PostgreSQL; with 1,000,000 "
+        "stored connections at most 1.5 × the time with 1,000 (PostgreSQL)",
+        _vault_access,
+    ),
+    Benchmark(
+        vault.STORM,
+        "3 processes × 50 threads, one user's expired token, PostgreSQL vault: exactly 1 refresh, "
+        "150 equal tokens",
+        _vault_storm,
+    ),
+    Benchmark(
+        vault.DUE,
+        "10,000 connections due, refresh_due in 3 processes at once (PostgreSQL): all refreshed "
+        "within 60 s, none twice",
+        _vault_due,
     ),
 ]
 NAMES = [b.name for b in BENCHMARKS]

@@ -50,6 +50,15 @@ CORE: dict[str, set[str]] = {
         "gtoken.resolve",
         "gtoken.async_accounts",
     },
+    "gtoken.vault": {
+        "gtoken.oauth",
+        "gtoken.store",
+        "gtoken.transport",
+        "gtoken.endpoints",
+        "gtoken.refresh",
+        "gtoken.files",
+        "gtoken.adapters",
+    },
     "gtoken.aio": {
         "gtoken.oauth",
         "gtoken.store",
@@ -59,6 +68,7 @@ CORE: dict[str, set[str]] = {
         "gtoken.resolve",
         "gtoken.async_accounts",
         "gtoken.adapters",
+        "gtoken.vault",
     },
     "gtoken.api": {
         "gtoken.oauth",

@@ -44,8 +44,9 @@ from gtoken.store import AccountRecord
 
 if TYPE_CHECKING:
     from gtoken.adapters.httpx_auth import HttpxAuth
+    from gtoken.vault.aio import Vault
 
-__all__ = ["AsyncAccounts", "access_token", "httpx_auth", "token"]
+__all__ = ["AsyncAccounts", "Vault", "access_token", "httpx_auth", "token"]
 
 
 async def _resolve(
@@ -147,3 +148,12 @@ async def httpx_auth(
         scopes, client_secrets=client_secrets, account=account, login=login, env=env
     )
     return HttpxAuth(accounts, record.id, min_ttl=min_ttl)
+
+
+def __getattr__(name: str) -> object:
+    # The vault (and its database drivers) load only for programs that use it.
+    if name == "Vault":
+        from gtoken.vault.aio import Vault
+
+        return Vault
+    raise AttributeError(f"module 'gtoken.aio' has no attribute {name!r}")

@@ -3,7 +3,7 @@ together, so that they read its result at the same time, not one after another."
 
 from __future__ import annotations
 
-import json
+import select
 import subprocess
 import sys
 import textwrap
@@ -14,41 +14,69 @@ from gtoken.refresh import FileLocks
 
 _TAKE = textwrap.dedent(
     """
-    import json, sys, time
+    import sys
     from pathlib import Path
     from gtoken.refresh import FileLocks
 
     locks = FileLocks(Path(sys.argv[1]))
     with locks.first_or_wait("refresh:store\\0account") as first:
-        began = time.time()
-        time.sleep(float(sys.argv[2]))
-        print(json.dumps({"first": first, "began": began, "ended": time.time()}), flush=True)
+        print("first" if first else "waited", flush=True)
+        sys.stdin.readline()  # hold the lock until the test says let go
     """
 )
 
 
-def _take(directory: Path, seconds: float) -> subprocess.Popen[str]:
+def _take(directory: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-c", _TAKE, str(directory), str(seconds)],
+        [sys.executable, "-c", _TAKE, str(directory)],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
 
 
+def _line(proc: subprocess.Popen[str], seconds: float = 60) -> str:
+    """The next line ``proc`` prints, or a failure after ``seconds`` (however loaded the machine
+    is, a process that holds or gets the lock says so well within that)."""
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], seconds)
+    assert ready, "no word from the process in time"
+    return proc.stdout.readline().strip()
+
+
+def _blocked_on(lock_file: Path) -> int:
+    """How many processes the kernel has waiting for ``lock_file``'s lock (Linux /proc/locks)."""
+    inode = f":{lock_file.stat().st_ino} "
+    return sum(
+        "->" in line and inode in line for line in Path("/proc/locks").read_text().splitlines()
+    )
+
+
 def test_processes_waiting_for_the_holder_then_hold_the_lock_together(tmp_path: Path) -> None:
     directory = tmp_path / "locks"
-    holder = _take(directory, 1.5)
-    time.sleep(0.5)  # the holder has the lock (it starts within this on any machine gtoken runs)
-    waiters = [_take(directory, 0.5) for _ in range(4)]
-
-    held = json.loads(holder.communicate(timeout=60)[0])
-    waited = [json.loads(w.communicate(timeout=60)[0]) for w in waiters]
-
-    assert held["first"] is True
-    assert [w["first"] for w in waited] == [False] * 4
-    # Each waiter got the lock once the holder let it go, and all of them held it at once.
-    assert min(w["began"] for w in waited) >= held["ended"] - 0.05
-    assert max(w["began"] for w in waited) < min(w["ended"] for w in waited)
+    holder = _take(directory)
+    waiters: list[subprocess.Popen[str]] = []
+    try:
+        assert _line(holder) == "first"
+        (lock_file,) = directory.iterdir()
+        waiters = [_take(directory) for _ in range(4)]
+        deadline = time.monotonic() + 60
+        while _blocked_on(lock_file) < 4:  # all four are waiting for the holder
+            assert time.monotonic() < deadline, "the waiters never queued for the lock"
+            time.sleep(0.02)
+        assert holder.stdin is not None
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        # Every waiter says it holds the lock while none has let go yet: they hold it together.
+        # (Were the lock exclusive, only one would speak and the others would wait for it.)
+        assert [_line(w) for w in waiters] == ["waited"] * 4
+    finally:
+        for proc in [holder, *waiters]:
+            proc.kill()
+            proc.wait(timeout=60)
+            for stream in (proc.stdin, proc.stdout):
+                if stream is not None:
+                    stream.close()
 
 
 def test_nobody_holding_it_the_first_caller_holds_it_alone(tmp_path: Path) -> None:

@@ -155,23 +155,19 @@ def create_app(vault: Any, *, session_secret: str, secure: bool = True) -> Starl
         if user is None:
             return page("Sign in", "<p>Sign in first, then connect Gmail.</p>" + SIGN_IN_FORM, 403)
         try:
-            connection = vault.complete(str(request.url))
+            # user_id: the consent must have been started by this browser's user, or a link
+            # to Google's page passed to someone else would put their mail under another name.
+            connection = vault.complete(str(request.url), user_id=user)
         except gtoken.StateError:
             return problem_page(
-                "That link to Google was already used or is too old.", "Connect Gmail again", 400
+                "That link to Google was not started here, was already used, or is too old.",
+                "Connect Gmail again",
+                400,
             )
         except gtoken.AccessDenied:
             return problem_page("You did not allow access to Gmail.", "Connect Gmail", 200)
         except gtoken.TransientError:
             return problem_page("Google did not answer just now.", "Try again", 503)
-        if connection.user_id != user:
-            # The consent was started by another person of this site (a link passed on): keep
-            # nobody's mail under the wrong name. Forget, not revoke: revoking would also end
-            # the grant of whoever clicked, should they have connected here themselves.
-            vault.forget(connection.user_id)
-            return problem_page(
-                "That consent was started by someone else; it was not kept.", "Connect Gmail", 403
-            )
         if connection.consent_url is not None:
             # Google kept no lasting grant (no refresh token): the Vault's link asks again.
             return RedirectResponse(connection.consent_url, status_code=303)

@@ -39,6 +39,10 @@ _EXPORTS = {
     "InvalidGrant": "gtoken.errors",
     "NetworkError": "gtoken.errors",
     "StoreError": "gtoken.errors",
+    "StateError": "gtoken.errors",
+    "TransientError": "gtoken.errors",
+    "Vault": "gtoken.vault.vault",
+    "Connection": "gtoken.vault.records",
 }
 
 __all__ = [
@@ -48,6 +52,7 @@ __all__ = [
     "AuthorizationError",
     "ClientSecrets",
     "ConfigError",
+    "Connection",
     "ConsentRequired",
     "Credentials",
     "GTokenError",
@@ -58,8 +63,11 @@ __all__ = [
     "OAuthError",
     "RequestsAuth",
     "ScopeNotGranted",
+    "StateError",
     "StoreError",
     "Token",
+    "TransientError",
+    "Vault",
     "__version__",
     "build",
     "credentials",
@@ -84,10 +92,14 @@ if TYPE_CHECKING:
         NetworkError,
         OAuthError,
         ScopeNotGranted,
+        StateError,
         StoreError,
+        TransientError,
     )
     from gtoken.oauth.clients import ClientSecrets
     from gtoken.oauth.token import Token
+    from gtoken.vault.records import Connection
+    from gtoken.vault.vault import Vault
 
 
 def __getattr__(name: str) -> object:

@@ -11,9 +11,10 @@ What runs where:
 - A token that is valid in the store is read on the loop: one SQLite row, about 0.1 ms, shared by
   the tasks that ask at the same moment. (Handing that read to a worker thread costs twice as
   much in latency, and a thread.)
-- A refresh runs in a worker thread through the synchronous :class:`~gtoken.refresh.Refresher`,
-  so it takes part in the process-wide thread single-flight and the per-account file lock exactly
-  as synchronous callers do: threads, tasks and other processes together cause one refresh.
+- A refresh runs in a worker thread through the synchronous refresh engine
+  (:class:`~gtoken.refresh.Engine`), so it takes part in the process-wide thread single-flight
+  and the per-account lock exactly as synchronous callers do: threads, tasks and other processes
+  together cause one refresh.
 - In front of that, one flight per event loop and account: the first task that finds the token
   expiring starts the refresh as a task of its own, and every task that asks meanwhile awaits that
   same task. A thousand tasks cost one worker thread and one refresh.
@@ -39,13 +40,14 @@ from gtoken import lookup
 from gtoken.accounts import Accounts
 from gtoken.errors import ConsentRequired
 from gtoken.oauth.token import Token
-from gtoken.refresh import DEFAULT_MIN_TTL, token_of, usable
+from gtoken.refresh import DEFAULT_MIN_TTL
 from gtoken.store import AccountRecord
 
 if TYPE_CHECKING:
     from gtoken.adapters.httpx_auth import HttpxAuth
+    from gtoken.vault.aio import Vault
 
-__all__ = ["AsyncAccounts", "access_token", "httpx_auth", "token"]
+__all__ = ["AsyncAccounts", "Vault", "access_token", "httpx_auth", "token"]
 
 T = TypeVar("T")
 
@@ -81,12 +83,6 @@ def _landed(slot: tuple[asyncio.AbstractEventLoop, str], flight: asyncio.Task[An
         del _flights[slot]
     if not flight.cancelled():
         flight.exception()  # the waiters had it; if all were cancelled, it is not "unretrieved"
-
-
-def _token(record: AccountRecord) -> Token:
-    token = token_of(record)
-    assert token is not None  # a usable or just refreshed record holds an access token
-    return token
 
 
 class AsyncAccounts:
@@ -146,7 +142,8 @@ class AsyncAccounts:
         record = self.accounts.find(account, client_id=client_id)
         if scopes is not None:
             self.accounts.check_scopes(record, scopes)
-        return _token(await self._fresh(record, min_ttl=min_ttl, rejected=None))
+        fresh = await self._fresh(record, min_ttl=min_ttl, rejected=None)
+        return self.accounts.refresher.token(fresh)
 
     async def fresh(
         self,
@@ -155,7 +152,7 @@ class AsyncAccounts:
         min_ttl: float = DEFAULT_MIN_TTL,
         rejected: str | None = None,
     ) -> AccountRecord:
-        """:meth:`Refresher.fresh <gtoken.refresh.Refresher.fresh>` for asyncio: the account with
+        """:meth:`Engine.fresh <gtoken.refresh.Engine.fresh>` for asyncio: the account with
         an access token valid ``min_ttl`` more seconds (and other than ``rejected``, one an API
         refused), refreshing it if needed."""
         record = self.accounts.store.get(account_id)
@@ -170,10 +167,10 @@ class AsyncAccounts:
     async def _fresh(
         self, record: AccountRecord, *, min_ttl: float, rejected: str | None
     ) -> AccountRecord:
-        if usable(record, min_ttl, self.accounts.clock(), rejected):
+        if self.accounts.refresher.usable(record, min_ttl, rejected):
             return record
         refresher = self.accounts.refresher
-        key = f"refresh:{refresher.store.path}:{record.id}"
+        key = f"refresh:{refresher.grants.name}:{record.id}"
 
         def refresh() -> AccountRecord:
             return refresher.fresh(record.id, min_ttl=min_ttl, rejected=rejected)
@@ -237,7 +234,7 @@ async def token(
             wanted, client_secrets=client_secrets, account=account, login=login, env=env_
         )
         fresh = await AsyncAccounts(accounts)._fresh(record, min_ttl=min_ttl, rejected=None)
-        return _token(fresh)
+        return accounts.refresher.token(fresh)
 
     # Hashed: a client_secrets mapping holds the client secret.
     asked = repr((lookup.env_key(env_), account, sorted(wanted), client_secrets, login, min_ttl))
@@ -282,3 +279,12 @@ async def httpx_auth(
         scopes, client_secrets=client_secrets, account=account, login=login, env=env
     )
     return HttpxAuth(accounts, record.id, min_ttl=min_ttl)
+
+
+def __getattr__(name: str) -> object:
+    # The vault (and its database drivers) load only for programs that use it.
+    if name == "Vault":
+        from gtoken.vault.aio import Vault
+
+        return Vault
+    raise AttributeError(f"module 'gtoken.aio' has no attribute {name!r}")

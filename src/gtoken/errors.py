@@ -17,7 +17,8 @@ The tree::
     ├── AuthorizationError           the consent step failed
     │   ├── AccessDenied             the person (or Google, for a Testing app) said no
     │   │   └── DeviceAccessDenied * ... on the device page
-    │   ├── StateMismatch            the redirect's state is not this login's
+    │   ├── StateError               a callback's state is unknown, used, expired or foreign
+    │   │   └── StateMismatch        the redirect's state is not this login's
     │   └── LoginTimeout             nobody finished the consent in time
     ├── OAuthError                   Google answered with an error body
     │   ├── InvalidGrant             code, refresh token or assertion refused: consent needed
@@ -31,13 +32,15 @@ The tree::
     │   ├── DeviceCodeExpired
     │   └── ServerError              Google is overloaded or failing (retryable)
     ├── ProtocolError                an answer that does not follow the protocol
-    ├── ConsentRequired              an account needs consent again
+    ├── ConsentRequired              an account needs consent again (.url: where to send them)
     │   └── NoAccount                no account has signed in yet
     ├── ScopeNotGranted              the account lacks scopes that were asked for
-    ├── NetworkError                 the transport failed after its retries (retryable)
+    ├── TransientError               a passing failure; nothing stored changed (retryable)
+    │   ├── NetworkError             the transport failed after its retries
+    │   └── ServerError ‡            Google is overloaded or failing (5xx, 429)
     └── StoreError                   stored data is unreadable
 
-    * also an OAuthError    † also a StoreError
+    * also an OAuthError    † also a StoreError    ‡ also an OAuthError (listed there too)
 
 :func:`gtoken.oauth.error_bodies.error_from_response` turns Google's error bodies into these
 classes through one table of Google's ``error`` codes.
@@ -72,8 +75,10 @@ __all__ = [
     "ScopeNotGranted",
     "ServerError",
     "SlowDown",
+    "StateError",
     "StateMismatch",
     "StoreError",
+    "TransientError",
     "UnauthorizedClient",
     "WrongKey",
 ]
@@ -134,7 +139,14 @@ class AccessDenied(AuthorizationError):
     )
 
 
-class StateMismatch(AuthorizationError):
+class StateError(AuthorizationError):
+    """A consent callback's ``state`` is not one this application issued and still waits for:
+    unknown or forged, already used, expired, or issued for another user or client."""
+
+    hint = "Start the consent again from the application."
+
+
+class StateMismatch(StateError):
     """The redirect's ``state`` is missing or belongs to another login."""
 
     hint = "Start the login again and finish it in the browser window this login opened."
@@ -161,7 +173,15 @@ class WrongKey(ConfigError, StoreError):
     )
 
 
-class NetworkError(GTokenError):
+class TransientError(GTokenError):
+    """A failure that passes (the network, Google overloaded, a lock held too long): nothing
+    stored was changed, and the same call may succeed later."""
+
+    retryable = True
+    hint = "Try again in a moment."
+
+
+class NetworkError(TransientError):
     """The transport failed after its retries."""
 
     retryable = True
@@ -177,9 +197,11 @@ class ProtocolError(GTokenError):
 
 
 class ConsentRequired(GTokenError):
-    """An account needs consent again."""
+    """An account needs consent again. ``reason`` says why (with the likely causes), and ``url``,
+    when known (a :class:`gtoken.Vault` connection), is the consent page to send the user to."""
 
     hint = "Sign in again with this account to give consent (for example: gtoken login)."
+    url: str | None = None
 
     def __init__(
         self,
@@ -188,10 +210,12 @@ class ConsentRequired(GTokenError):
         *,
         likely_causes: Iterable[str] = (),
         hint: str | None = None,
+        url: str | None = None,
     ):
         self.account = account
         self.reason = reason
         self.likely_causes = tuple(likely_causes)
+        self.url = url
         super().__init__(f"{account} needs consent again: {reason}", hint=hint)
 
 
@@ -343,7 +367,7 @@ class DeviceCodeExpired(OAuthError):
     hint = "Start the device sign-in again and approve within its time limit."
 
 
-class ServerError(OAuthError):
+class ServerError(OAuthError, TransientError):
     """Google is overloaded or failing; trying again later can help."""
 
     retryable = True

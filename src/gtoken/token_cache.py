@@ -1,10 +1,11 @@
 """Access tokens that belong to no stored account: a service account's, an ADC file's.
 
 They are kept sealed in the store's key-value entries (``namespace``, ``key``; expiring with the
-token) and fetched the way :mod:`gtoken.refresh` refreshes an account: a fast read; else one
-call per key in this process (:data:`gtoken.refresh.FLIGHTS`), a per-key file lock across
-processes, a second read once the lock is held (another process may have fetched meanwhile),
-and only then a trip to Google, whose answer is stored before the lock is let go.
+token) and renewed through the refresh engine (:class:`gtoken.refresh.Engine`), like an
+account's: a fast read; else one renewal per key in this process, a per-key lock across
+processes, a second read once the lock is held, and only then a trip to Google, whose answer is
+stored before the lock is let go. What the trip is (a signed assertion, a file's refresh token)
+is the caller's ``fetch``.
 """
 
 from __future__ import annotations
@@ -12,17 +13,62 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from gtoken.oauth.token import Token
-from gtoken.refresh import FLIGHTS, ProcessLocks
+from gtoken.refresh import DEFAULT_MIN_TTL, CrossProcessLock, Engine, Grant, GrantStatus
 from gtoken.store import SqliteStore
+from gtoken.store.format import from_unix_seconds
 
-__all__ = ["TokenCache"]
+__all__ = ["KvGrants", "TokenCache"]
 
 log = logging.getLogger("gtoken")
+
+
+class KvGrants:
+    """Cached tokens in a store's key-value entries as the engine's
+    :class:`~gtoken.refresh.GrantStore`; a key is ``(namespace, key)``. These grants hold no
+    refresh token and no status: every one is active, and one with no entry has no token yet."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+
+    @property
+    def name(self) -> str:
+        return str(self.store.path)
+
+    def read(self, key: Hashable) -> Grant:
+        namespace, name = _split(key)
+        value = self.store.kv_get(namespace, name)
+        token = None if value is None else _decode(value)
+        if token is None:
+            return Grant(key=key, label=name)
+        return Grant(
+            key=key,
+            label=name,
+            access_token=token.access_token,
+            expires_at=token.expires_at,
+            scopes=token.scopes,
+            row=token,
+        )
+
+    def swap(self, read: Grant, token: Token) -> Grant:
+        # Written under the engine's lock; an entry holds no refresh token to compare.
+        namespace, name = _split(read.key)
+        expires_at = token.expires_at.timestamp() if token.expires_at else None
+        self.store.kv_put(namespace, name, _encode(token), expires_at=expires_at)
+        return Grant(
+            key=read.key,
+            label=read.label,
+            access_token=token.access_token,
+            expires_at=token.expires_at,
+            scopes=token.scopes,
+            row=token,
+        )
+
+    def mark(self, read: Grant, status: GrantStatus, reason: str) -> None:
+        raise AssertionError("cached tokens have no refresh token to be refused")
 
 
 class TokenCache:
@@ -33,12 +79,11 @@ class TokenCache:
         self,
         store: SqliteStore,
         *,
-        locks: ProcessLocks,
+        locks: CrossProcessLock,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
-        self.locks = locks
-        self.clock = clock
+        self.engine = Engine(KvGrants(store), lock=locks, clock=clock)
 
     def get(
         self,
@@ -46,50 +91,22 @@ class TokenCache:
         key: str,
         fetch: Callable[[], Token],
         *,
-        min_ttl: float,
+        min_ttl: float = DEFAULT_MIN_TTL,
         rejected: str | None = None,
     ) -> Token:
         """The stored token if it stays valid ``min_ttl`` more seconds (and is not
         ``rejected``, one an API refused), else ``fetch()``'s, stored for the next caller."""
-        token = self.peek(namespace, key)
-        if self._usable(token, min_ttl, rejected):
-            assert token is not None
-            return token
-        flight = f"{self.store.path}:{namespace}:{key}"
-        return FLIGHTS.run(
-            flight, lambda: self._fetch_once(namespace, key, fetch, min_ttl, rejected)
+        grant = self.engine.fresh(
+            (namespace, key), min_ttl=min_ttl, rejected=rejected, renew=lambda _: fetch()
         )
+        assert isinstance(grant.row, Token)
+        return grant.row
 
-    def peek(self, namespace: str, key: str) -> Token | None:
-        """The stored token, valid or not (None when there is none or it is unreadable)."""
-        value = self.store.kv_get(namespace, key)
-        return None if value is None else _decode(value)
 
-    def _fetch_once(
-        self,
-        namespace: str,
-        key: str,
-        fetch: Callable[[], Token],
-        min_ttl: float,
-        rejected: str | None,
-    ) -> Token:
-        with self.locks.hold(f"{namespace}:{self.store.path}:{key}"):
-            token = self.peek(namespace, key)
-            if self._usable(token, min_ttl, rejected):
-                assert token is not None
-                return token
-            token = fetch()
-            expires_at = token.expires_at.timestamp() if token.expires_at else None
-            self.store.kv_put(namespace, key, _encode(token), expires_at=expires_at)
-            return token
-
-    def _usable(self, token: Token | None, min_ttl: float, rejected: str | None) -> bool:
-        now = datetime.fromtimestamp(self.clock(), UTC)
-        return (
-            token is not None
-            and token.access_token != rejected
-            and not token.expires_within(min_ttl, now=now)
-        )
+def _split(key: Hashable) -> tuple[str, str]:
+    assert isinstance(key, tuple)
+    namespace, name = key
+    return str(namespace), str(name)
 
 
 def _encode(token: Token) -> str:
@@ -107,10 +124,9 @@ def _decode(value: str) -> Token | None:
     """A stored token; None for an entry that is not one (it is then fetched and replaced)."""
     try:
         data: Any = json.loads(value)
-        expires_at = data["expires_at"]
         return Token(
             access_token=data["access_token"],
-            expires_at=None if expires_at is None else datetime.fromtimestamp(expires_at, UTC),
+            expires_at=from_unix_seconds(data["expires_at"]),
             scopes=frozenset(data["scopes"]),
             token_type=data["token_type"],
         )

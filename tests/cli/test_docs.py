@@ -25,7 +25,7 @@ REACHED = [
     "flows",
     "oauth",
     "accounts.py",
-    "refresh.py",
+    "refresh",
     "google.py",
     "transport.py",
 ]

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from gtoken.accounts import label
 from gtoken.aio import AsyncAccounts
-from gtoken.refresh import DEFAULT_MIN_TTL, label
+from gtoken.refresh import DEFAULT_MIN_TTL
 
 if TYPE_CHECKING:
     from gtoken.accounts import Accounts

@@ -55,6 +55,21 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
         "`host:port` of a `gtoken emulator`: every Google endpoint goes there instead.",
     ),
     (
+        "GTOKEN_DATABASE_URL",
+        "the vault's database for `gtoken vault` commands (and `gtoken.Vault`) when "
+        "`--database-url` is not given: `sqlite:///path` or `postgresql://...`.",
+    ),
+    (
+        "GTOKEN_VAULT_KEYS",
+        "the vault's keys: base64 keys of 32 bytes, comma-separated, newest first; the newest "
+        "seals, all open. No key (here or in `GTOKEN_VAULT_KEY_FILE`): the vault refuses to start.",
+    ),
+    (
+        "GTOKEN_VAULT_KEY_FILE",
+        "a `key.json` (the format of the store's key file) holding the vault's keys, used when "
+        "`GTOKEN_VAULT_KEYS` is not set.",
+    ),
+    (
         "GTOKEN_DEBUG",
         "`1` prints the traceback of an error before its message, for a bug report.",
     ),

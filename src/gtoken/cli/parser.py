@@ -23,7 +23,8 @@ exit codes: 0 ok, 1 unexpected error, 2 usage, 3 configuration,
 4 consent needed (run gtoken login), 5 network, 130 interrupted
 
 environment: GTOKEN_HOME, GTOKEN_KEY, GTOKEN_KEY_NEW, GTOKEN_CLIENT_SECRETS,
-GTOKEN_EMULATOR_HOST, GTOKEN_DEBUG, BROWSER, NO_COLOR (see docs/cli.md)"""
+GTOKEN_EMULATOR_HOST, GTOKEN_DATABASE_URL, GTOKEN_VAULT_KEYS, GTOKEN_DEBUG, BROWSER,
+NO_COLOR (see docs/cli.md)"""
 
 _ACCOUNT_HELP = "the account, by e-mail or id (default: the default account)"
 
@@ -78,6 +79,7 @@ def build(*, width: int | None = None) -> tuple[Parser, dict[str, Parser]]:
     _import(command)
     _doctor(command)
     _key(command)
+    _vault(command)
     _emulator(command)
     return parser, found
 
@@ -387,6 +389,66 @@ def _key(command: Command) -> None:
         "Print a new random key (base64 of 32 bytes), for GTOKEN_KEY or GTOKEN_KEY_NEW.",
         group=keys,
     )
+
+
+def _vault(command: Command) -> None:
+    sub = command(
+        "vault",
+        "",
+        "maintain a web application's vault",
+        "Maintain the vault a web application keeps its users' Google consent in\n"
+        "(gtoken.Vault). The database comes from --database-url or GTOKEN_DATABASE_URL\n"
+        "(sqlite:///path or postgresql://...), the keys from GTOKEN_VAULT_KEYS or\n"
+        "GTOKEN_VAULT_KEY_FILE.",
+    )
+    group = sub.add_subparsers(dest="vault_command", metavar="VAULT_COMMAND", title="commands")
+    group.required = True
+
+    def database(parser: Parser) -> None:
+        parser.add_argument(
+            "--database-url", metavar="URL", help="the vault's database (GTOKEN_DATABASE_URL)"
+        )
+
+    database(
+        command(
+            "migrate",
+            "commands.vault:migrate",
+            "create or update the vault's tables",
+            "Create the vault's tables, or bring them up to this gtoken's schema. Safe to run\n"
+            "while the application runs, and from several deploys at once. Refuses a database\n"
+            "written by a newer gtoken.",
+            group=group,
+        )
+    )
+    database(
+        command(
+            "rekey",
+            "commands.vault:rekey",
+            "re-seal the vault with its newest key",
+            "Re-seal every value sealed with an older key with the newest one, row by row while\n"
+            "the application serves. Rotation: put the new key first in GTOKEN_VAULT_KEYS\n"
+            "(new,old) wherever the vault runs, run this, then drop the old key.",
+            group=group,
+        )
+    )
+    adopt = command(
+        "import",
+        "commands.vault:import_tokens",
+        "adopt refresh tokens from a hand-written table",
+        "Adopt the refresh tokens of a hand-written table: FILE is CSV, one\n"
+        "'user_id,refresh_token' line per user (a header line naming them is skipped), the\n"
+        "tokens issued to the client of --client-secrets. Users already in the vault are kept\n"
+        "as they are. Each connection is refreshed, and its scopes learnt, on first use.",
+        group=group,
+    )
+    adopt.add_argument("file", metavar="FILE", help="CSV of user_id,refresh_token")
+    adopt.add_argument(
+        "--client-secrets",
+        metavar="FILE",
+        required=True,
+        help="the web client's client_secret.json the tokens were issued to",
+    )
+    database(adopt)
 
 
 def _emulator(command: Command) -> None:

@@ -53,6 +53,9 @@ class AuthorizationRequest:
     prompt: tuple[str, ...] = ()
     login_hint: str | None = None
     include_granted_scopes: bool = False
+    #: OpenID Connect's ``nonce``: Google copies it into the ID token, which ties that token to
+    #: this request.
+    nonce: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "scopes", _scopes.canonical(self.scopes))
@@ -98,6 +101,8 @@ class AuthorizationRequest:
             params.append(("login_hint", self.login_hint))
         if self.include_granted_scopes:
             params.append(("include_granted_scopes", "true"))
+        if self.nonce:
+            params.append(("nonce", self.nonce))
         base = self.client.auth_uri
         sep = "&" if "?" in base else "?"
         return base + sep + urlencode(params, quote_via=quote)

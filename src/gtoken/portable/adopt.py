@@ -19,6 +19,7 @@ from gtoken.oauth.clients import ClientSecrets
 from gtoken.oauth.responses import parse_token_response
 from gtoken.oauth.token import Token
 from gtoken.portable.imported import Imported
+from gtoken.refresh import Grant, keep_refresh_token
 from gtoken.store import AccountRecord
 from gtoken.tokeninfo import TokenInfo, parse_tokeninfo
 
@@ -57,21 +58,15 @@ def adopt_imported(accounts: Accounts, imported: Imported) -> AccountRecord:
 def _refresh(
     transport: Transport, client: ClientSecrets, imported: Imported, *, now: datetime
 ) -> Token:
-    previous = Token(
-        access_token=imported.access_token or "-",
-        expires_at=imported.expiry,
-        refresh_token=imported.refresh_token,
-        scopes=imported.scopes or frozenset(),
-    )
     response = transport.send(grants.refresh(client, imported.refresh_token))
     try:
-        return parse_token_response(
+        answer = parse_token_response(
             response.status,
             response.headers,
             response.body,
             grant="refresh_token",
             now=now,
-            previous=previous,
+            requested_scopes=imported.scopes or (),
         )
     except InvalidGrant as exc:
         said = f"{exc.error}: {exc.description}" if exc.description else str(exc.error)
@@ -94,6 +89,8 @@ def _refresh(
             subtype=exc.subtype,
             hint=f"Nothing was stored. {_LOGIN}",
         ) from exc
+    held = Grant(key=imported.source, label=imported.source, refresh_token=imported.refresh_token)
+    return keep_refresh_token(held, answer)
 
 
 def _tokeninfo(

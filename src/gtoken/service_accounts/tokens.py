@@ -21,7 +21,7 @@ from gtoken.oauth import grants
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.responses import parse_token_response
 from gtoken.oauth.token import Token
-from gtoken.refresh import DEFAULT_MIN_TTL, ProcessLocks
+from gtoken.refresh import DEFAULT_MIN_TTL, CrossProcessLock
 from gtoken.service_accounts.assertion import sign_assertion
 from gtoken.service_accounts.explain import explain
 from gtoken.service_accounts.keys import ServiceAccountKey
@@ -62,7 +62,7 @@ class ServiceAccounts:
         self,
         store: SqliteStore,
         *,
-        locks: ProcessLocks,
+        locks: CrossProcessLock,
         endpoints: Endpoints,
         transport: Callable[[], Transport],
         clock: Callable[[], float] = time.time,

@@ -156,8 +156,8 @@ class SqliteStore:
     def put(self, record: AccountRecord, *, expected_version: int | None = None) -> AccountRecord:
         """Insert or replace the account ``record.id``; returns it as stored.
 
-        A record without a refresh token keeps the one already stored (a re-consent that returns
-        none must not lose it); :meth:`delete` is the way to forget one. ``is_default=True`` takes
+        No write erases a stored refresh token: a record without one keeps the one already stored
+        (:meth:`delete` is the way to forget it). ``is_default=True`` takes
         the default from the client's other accounts. ``expected_version`` (0: "must not exist")
         makes the write conditional."""
         with self.transaction():
@@ -190,21 +190,26 @@ class SqliteStore:
         access_token: str,
         expires_at: int | None,
         refresh_token: str | Keep | None = KEEP,
+        refresh_token_expires_at: int | Keep | None = KEEP,
         id_token: str | Keep | None = KEEP,
         scopes: Iterable[str] | Keep = KEEP,
         expected_version: int | None = None,
     ) -> AccountRecord:
         """Store the result of a refresh; returns the updated account.
 
-        The refresh token is only ever replaced by a non-empty new one: ``KEEP``, ``None`` and
-        ``""`` all leave the stored one in place (Google leaves it out of most refresh responses).
-        ``id_token``: ``KEEP`` leaves it, ``None`` clears it. Raises :class:`NotFound`, and
+        Which refresh token a grant keeps after Google's answer is the refresh engine's decision
+        (:func:`gtoken.refresh.keep_refresh_token`); the store only guarantees that no write
+        erases one: ``KEEP``, ``None`` and ``""`` all leave the stored one in place, and
+        :meth:`delete` is the way to forget it. ``id_token`` and ``refresh_token_expires_at``:
+        ``KEEP`` leaves them, ``None`` clears them. Raises :class:`NotFound`, and
         :class:`VersionConflict` when ``expected_version`` is given and differs."""
         if not isinstance(access_token, str) or not access_token:
             raise ValueError("access_token must be a non-empty string")
         changes: dict[str, object] = {"access_token": access_token, "expires_at": expires_at}
         if isinstance(refresh_token, str) and refresh_token:
             changes["refresh_token"] = refresh_token
+        if refresh_token_expires_at is not KEEP:
+            changes["refresh_token_expires_at"] = refresh_token_expires_at
         if id_token is not KEEP:
             changes["id_token"] = id_token
         if scopes is not KEEP:

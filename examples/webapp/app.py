@@ -20,6 +20,7 @@ server with ``uvicorn --factory app:from_environment`` and the settings that fun
 from __future__ import annotations
 
 import html
+import logging
 import os
 from collections.abc import Iterable
 from typing import Any
@@ -43,6 +44,7 @@ SCOPES = [METADATA, READONLY]
 CALLBACK = "/oauth2callback"
 LATEST = 5
 NAME_LIMIT = 64
+log = logging.getLogger("mail_glance")
 
 
 def from_environment() -> Starlette:
@@ -91,6 +93,8 @@ def create_app(vault: Any, *, session_secret: str, secure: bool = True) -> Starl
         if connection is None:
             return CONNECT_FORM.format(button="Connect Gmail", scopes="")
         scopes = set(connection.scopes)
+        if not scopes & {METADATA, READONLY}:
+            return NOTHING_SHARED + CONNECT_FORM.format(button="Connect Gmail", scopes="")
         preview = READONLY in scopes
         try:
             # Whatever the stored status, ask: the Vault raises ConsentRequired with the URL to
@@ -98,6 +102,9 @@ def create_app(vault: Any, *, session_secret: str, secure: bool = True) -> Starl
             creds = vault.credentials(user, scopes=[READONLY if preview else METADATA])
             messages = latest_messages(creds, preview=preview)
         except gtoken.ConsentRequired as gone:
+            # The reason (with Google's likely causes) is for the site's developers, not for
+            # the person, who needs only to know that a click brings Gmail back.
+            log.warning("Gmail consent needed for %r: %s", user, gone.reason)
             return reconnect(gone)
         except gtoken.TransientError:
             return TRY_AGAIN.format(what="Google did not answer just now")
@@ -217,9 +224,11 @@ CONNECT_FORM = """<form method="post" action="/connect">{scopes}
 </form>"""
 
 RECONNECT = """<section id="gmail">
-  <p>Gmail access has stopped: {reason}</p>
+  <p>Gmail access has stopped: it was removed or has expired at Google.</p>
   {action}
 </section>"""
+
+NOTHING_SHARED = "<p>You left both Gmail boxes unticked: Mail Glance cannot see your mail.</p>"
 
 TRY_AGAIN = """<section id="gmail">
   <p>{what}. Your Gmail connection is fine; <a href="/">try again</a> in a moment.</p>
@@ -253,7 +262,7 @@ def reconnect(gone: gtoken.ConsentRequired) -> str:
         action = CONNECT_FORM.format(button="Reconnect", scopes="")
     else:
         action = f'<p><a class="button" href="{esc(gone.url)}">Reconnect</a></p>'
-    return RECONNECT.format(reason=esc(gone.reason), action=action)
+    return RECONNECT.format(action=action)
 
 
 def signed_in(user: str) -> str:

@@ -78,9 +78,19 @@ def test_connect_read_lose_the_grant_and_reconnect(
     expect(reconnect).to_have_attribute("href", re.compile("^" + re.escape(emulator.url)))
 
     reconnect.click()
+    # Reconnecting asks again for what Ada had granted, not for what she had left out.
+    expect(page.get_by_label(GMAIL_METADATA)).to_be_checked()
+    expect(page.get_by_label(GMAIL_READ)).to_have_count(0)
     consent(page)
     page.wait_for_url(mail_glance.url + "/")
     expect(page.locator("#email")).to_have_text(USER)
+    assert items.all_inner_texts() == expected
+
+    # The scope left out, asked for on its own (incremental consent): previews appear.
+    page.get_by_role("button", name="Show previews").click()
+    expect(page.get_by_label(GMAIL_READ)).to_be_checked()
+    consent(page)
+    page.wait_for_url(mail_glance.url + "/")
     previews = page.locator("#messages li small")
     expect(previews).to_have_count(len(expected))
     assert all(text.strip() for text in previews.all_inner_texts())

@@ -67,6 +67,16 @@ def test_a_scope_left_unticked_gives_subjects_and_an_offer_to_ask_again(
     assert "Previews are off" not in with_previews.text
 
 
+def test_every_gmail_box_unticked_offers_to_connect_again(mail_glance: MailGlance) -> None:
+    with mail_glance.browser() as browser:
+        sign_in(browser)
+        page = connect(mail_glance, browser, grant=["openid"])
+        assert "You left both Gmail boxes unticked" in page.text
+        assert "<ul" not in page.text
+        page = connect(mail_glance, browser)
+    assert len(subjects(page)) == 5
+
+
 def test_revoked_at_google_offers_reconnect_then_reconnects(mail_glance: MailGlance) -> None:
     emulator = mail_glance.emulator
     with mail_glance.browser() as browser:

@@ -18,6 +18,9 @@ import pytest
 
 from gtoken.emulator.client import Emulator
 from tests.support import login
+from tests.vault.conftest import pg_schema_url
+
+__all__ = ["pg_schema_url"]  # the vault tests' fixture: a schema of its own per test
 
 RUN = Path(__file__).resolve().parents[2] / "examples" / "webapp" / "run.py"
 USER = "ada@example.com"
@@ -49,8 +52,20 @@ def vault_keys() -> str:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path}/vault.db"
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The app's Vault database: SQLite, or with ``indirect`` parametrization ``"postgresql"``,
+    a schema of its own on the test PostgreSQL."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return f"sqlite:///{tmp_path}/vault.db"
+    url: str = request.getfixturevalue("pg_schema_url")
+    return url
+
+
+ON_BOTH_DATABASES = pytest.mark.parametrize(
+    "database_url",
+    ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+    indirect=True,
+)
 
 
 @pytest.fixture

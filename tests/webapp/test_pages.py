@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 
 from tests.webapp.conftest import (
+    ON_BOTH_DATABASES,
     USER,
     MailGlance,
     click,
@@ -28,6 +29,7 @@ def connect(
     return page
 
 
+@ON_BOTH_DATABASES
 def test_connect_shows_the_latest_subjects_with_previews(mail_glance: MailGlance) -> None:
     expected = latest_subjects(mail_glance.emulator)
     with mail_glance.browser() as browser:
@@ -77,6 +79,7 @@ def test_every_gmail_box_unticked_offers_to_connect_again(mail_glance: MailGlanc
     assert len(subjects(page)) == 5
 
 
+@ON_BOTH_DATABASES
 def test_revoked_at_google_offers_reconnect_then_reconnects(mail_glance: MailGlance) -> None:
     emulator = mail_glance.emulator
     with mail_glance.browser() as browser:

@@ -9,6 +9,7 @@ import html
 import os
 
 import flask
+from flask.typing import ResponseReturnValue
 from googleapiclient.discovery import build
 
 import gtoken
@@ -29,18 +30,18 @@ def user_id() -> str:
 
 
 @app.post("/sign-in")
-def sign_in() -> flask.Response:  # stands in for the site's own sign-in
+def sign_in() -> ResponseReturnValue:  # stands in for the site's own sign-in
     flask.session["user_id"] = flask.request.form["user_id"]
     return flask.redirect("/labels", 303)
 
 
 @app.get("/connect")
-def connect() -> flask.Response:
+def connect() -> ResponseReturnValue:
     return flask.redirect(vault.authorization_url(user_id(), scopes=SCOPES))
 
 
 @app.get("/oauth2callback")
-def oauth2callback() -> flask.Response | tuple[str, int]:
+def oauth2callback() -> ResponseReturnValue:
     try:
         vault.complete(flask.request.url, user_id=user_id())
     except gtoken.StateError:  # used, expired, forged, or started by another user
@@ -51,7 +52,7 @@ def oauth2callback() -> flask.Response | tuple[str, int]:
 
 
 @app.get("/labels")
-def labels() -> dict[str, list[str]] | tuple[str, int]:
+def labels() -> ResponseReturnValue:
     try:
         creds = vault.credentials(user_id(), scopes=SCOPES)
         options = {"api_endpoint": GMAIL} if GMAIL else None

@@ -23,7 +23,6 @@ import html
 import logging
 import os
 from collections.abc import Iterable
-from typing import Any
 
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
@@ -64,8 +63,7 @@ def from_environment() -> Starlette:
     if missing:
         raise SystemExit(f"app: set {', '.join(missing)} (see the docstring of from_environment)")
     base = os.environ["WEBAPP_URL"].rstrip("/")
-    vault = gtoken.Vault(
-        os.environ.get("GTOKEN_DATABASE_URL"),
+    vault = gtoken.Vault(  # GTOKEN_DATABASE_URL, GTOKEN_VAULT_KEYS
         client_secrets=os.environ["WEBAPP_CLIENT_SECRETS"],
         redirect_uri=base + CALLBACK,
     )
@@ -76,7 +74,7 @@ def from_environment() -> Starlette:
     )
 
 
-def create_app(vault: Any, *, session_secret: str, secure: bool = True) -> Starlette:
+def create_app(vault: gtoken.Vault, *, session_secret: str, secure: bool = True) -> Starlette:
     """The site, keeping consents in ``vault``; ``secure`` sends the session cookie over
     https only (leave it on anywhere but a developer's loopback)."""
     # Google's Gmail, or the emulator's when GTOKEN_EMULATOR_HOST is set.
@@ -114,7 +112,7 @@ def create_app(vault: Any, *, session_secret: str, secure: bool = True) -> Starl
             raise
         return connected(connection.email, messages, missing_preview=not preview)
 
-    def latest_messages(creds: Any, *, preview: bool) -> list[dict[str, str]]:
+    def latest_messages(creds: gtoken.Credentials, *, preview: bool) -> list[dict[str, str]]:
         options = {"api_endpoint": gmail_endpoint} if gmail_endpoint else None
         gmail = build("gmail", "v1", credentials=creds, client_options=options)
         listed = gmail.users().messages().list(userId="me", maxResults=LATEST).execute()
@@ -270,7 +268,9 @@ def signed_in(user: str) -> str:
 <form method="post" action="/sign-out"><button>Sign out</button></form>"""
 
 
-def connected(email: str, messages: Iterable[dict[str, str]], *, missing_preview: bool) -> str:
+def connected(
+    email: str | None, messages: Iterable[dict[str, str]], *, missing_preview: bool
+) -> str:
     items = "\n".join(
         f"<li>{esc(m['subject'])}"
         + (f"<small>{esc(m['preview'])}</small>" if m["preview"] else "")
@@ -287,7 +287,7 @@ def connected(email: str, messages: Iterable[dict[str, str]], *, missing_preview
             )
         )
     return f"""<section id="gmail">
-  <p>Gmail connected: <strong id="email">{esc(email)}</strong></p>
+  <p>Gmail connected: <strong id="email">{esc(email or "your account")}</strong></p>
   <h2>Your latest messages</h2>
   <ul id="messages">{items or "<li>No messages.</li>"}</ul>
   {ask_preview}

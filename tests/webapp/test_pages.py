@@ -5,6 +5,7 @@ unfriendly turn a web app meets is shown as the page a person should see, never 
 from __future__ import annotations
 
 import html
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -102,6 +103,28 @@ def test_revoked_at_google_offers_reconnect_then_reconnects(mail_glance: MailGla
         back = browser.get(link)
     assert back.status_code == 200
     assert len(subjects(back)) == 5
+
+
+def test_twenty_tabs_after_the_token_died_cause_one_refresh(mail_glance: MailGlance) -> None:
+    """Ada has the site open in twenty tabs (or twenty workers serve her widgets) when her
+    access token dies: Gmail refuses it with 401 in every request, and the twenty refreshes
+    asked for become one at Google."""
+    emulator = mail_glance.emulator
+    with mail_glance.browser() as browser:
+        sign_in(browser)
+        expected = subjects(connect(mail_glance, browser))
+        cookies = browser.cookies
+    emulator.advance(3600)  # Google's clock only: the Vault still holds the token as valid
+
+    def tab(_: int) -> list[tuple[str, str]]:
+        with mail_glance.browser() as other:
+            other.cookies = cookies
+            return subjects(other.get("/"))
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        pages = list(pool.map(tab, range(20)))
+    assert pages == [expected] * 20
+    assert emulator.stats()["token"].get("refresh_token", 0) == 1
 
 
 def test_google_failing_for_a_moment_says_try_again_and_changes_nothing(

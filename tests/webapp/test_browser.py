@@ -5,7 +5,9 @@ the grant at Google, and reconnects from the "Reconnect" link the app shows inst
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -95,3 +97,64 @@ def test_connect_read_lose_the_grant_and_reconnect(
     expect(previews).to_have_count(len(expected))
     assert all(text.strip() for text in previews.all_inner_texts())
     expect(page.get_by_text("Previews are off")).to_have_count(0)
+
+
+class AttackerSite:
+    """Another web site (``http://localhost:PORT``, a different site from ``127.0.0.1`` to a
+    browser) whose page makes the visitor's browser post a form to ``action`` at once."""
+
+    def __init__(self, action: str) -> None:
+        body = (
+            "<!doctype html><title>Win a prize</title>"
+            f'<form method="post" action="{action}"></form>'
+            "<script>document.forms[0].submit()</script>"
+        ).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://localhost:{self._server.server_address[1]}/"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> AttackerSite:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+
+@pytest.mark.browser
+def test_another_site_cannot_disconnect_gmail(mail_glance: MailGlance, page: Page) -> None:
+    """The session cookie is SameSite=Lax: a form another site posts to /disconnect arrives
+    without it, and nothing is revoked. (The same form from the same site does disconnect.)"""
+    emulator = mail_glance.emulator
+    page.goto(mail_glance.url)
+    page.get_by_label("Your name").fill("Ada")
+    page.get_by_role("button", name="Sign in").click()
+    emulator.consent_auto(email=USER)
+    page.get_by_role("button", name="Connect Gmail").click()
+    page.wait_for_url(mail_glance.url + "/")
+    expect(page.locator("#messages li")).to_have_count(5)
+
+    with AttackerSite(mail_glance.url + "/disconnect") as attacker:
+        page.goto(attacker.url)
+        page.wait_for_url(mail_glance.url + "/")  # the post reached the site, then home
+        expect(page.locator("#messages li")).to_have_count(5)
+        assert emulator.stats()["endpoints"].get("revoke", 0) == 0
+
+        page.goto(attacker.url.replace("localhost", "127.0.0.1"))  # same site: the cookie goes
+        page.wait_for_url(mail_glance.url + "/")
+        expect(page.get_by_role("button", name="Connect Gmail")).to_be_visible()
+        assert emulator.stats()["endpoints"].get("revoke", 0) == 1

@@ -19,10 +19,11 @@ server with ``uvicorn --factory app:from_environment`` and the settings that fun
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
@@ -75,8 +76,8 @@ def from_environment() -> Starlette:
 
 
 def create_app(vault: gtoken.Vault, *, session_secret: str, secure: bool = True) -> Starlette:
-    """The site, keeping consents in ``vault``; ``secure`` sends the session cookie over
-    https only (leave it on anywhere but a developer's loopback)."""
+    """The site, keeping consents in ``vault`` (closed when the site stops); ``secure`` sends
+    the session cookie over https only (leave it on anywhere but a developer's loopback)."""
     # Google's Gmail, or the emulator's when GTOKEN_EMULATOR_HOST is set.
     gmail_endpoint = gtoken.google.current().api_endpoint("gmail")
 
@@ -189,7 +190,13 @@ def create_app(vault: gtoken.Vault, *, session_secret: str, secure: bool = True)
                 return problem_page(str(error), "Connect Gmail", 502)
         return RedirectResponse("/", status_code=303)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        vault.close()  # its database connections and HTTP client
+
     return Starlette(
+        lifespan=lifespan,
         routes=[
             Route("/", home),
             Route("/sign-in", sign_in, methods=["POST"]),

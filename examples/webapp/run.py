@@ -115,7 +115,6 @@ def main() -> None:
         server = uvicorn.Server(
             uvicorn.Config(
                 from_environment(),
-                lifespan="off",
                 access_log=False,  # the callback's query string carries an authorization code
                 log_level="warning",
             )

@@ -9,6 +9,7 @@ import os
 
 import httpx
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -26,6 +27,8 @@ GMAIL = gtoken.google.current().api_endpoint("gmail") or "https://gmail.googleap
 
 
 def user_id(request: Request) -> str:
+    if "user_id" not in request.session:
+        raise HTTPException(401)
     return str(request.session["user_id"])
 
 

@@ -156,6 +156,12 @@ def test_google_failing_for_a_moment_says_try_again(site: Site) -> None:
         assert "INBOX" in browser.get("/labels").json()["labels"]
 
 
+def test_nobody_signed_in_gets_401_and_no_consent_link(site: Site) -> None:
+    with httpx.Client(base_url=site.url) as stranger:
+        for path in ("/labels", "/connect", "/oauth2callback?state=x&code=y"):
+            assert stranger.get(path).status_code == 401, path
+
+
 def test_a_replayed_or_foreign_callback_is_refused(site: Site) -> None:
     with site.browser("mallory") as mallory:
         site.emulator.consent_auto(email=USER)

@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator, Iterable
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -85,7 +86,11 @@ def create_app(vault: gtoken.Vault, *, session_secret: str, secure: bool = True)
         user = request.session.get("user")
         if user is None:
             return page("Sign in", SIGN_IN_FORM)
-        return page(f"{user}'s mail", signed_in(user) + gmail_section(user))
+        try:
+            section = gmail_section(user)
+        except gtoken.TransientError:  # the Vault's database, Google, or the network
+            section = TRY_AGAIN.format(what="Google did not answer just now")
+        return page(f"{user}'s mail", signed_in(user) + section)
 
     def gmail_section(user: str) -> str:
         connection = vault.connection(user)
@@ -105,8 +110,6 @@ def create_app(vault: gtoken.Vault, *, session_secret: str, secure: bool = True)
             # the person, who needs only to know that a click brings Gmail back.
             log.warning("Gmail consent needed for %r: %s", user, gone.reason)
             return reconnect(gone)
-        except gtoken.TransientError:
-            return TRY_AGAIN.format(what="Google did not answer just now")
         except HttpError as error:
             if error.resp.status in (429, 500, 502, 503, 504):
                 return TRY_AGAIN.format(what="Gmail did not answer just now")
@@ -154,7 +157,11 @@ def create_app(vault: gtoken.Vault, *, session_secret: str, secure: bool = True)
         form = await request.form()
         # Asking again for a scope left out keeps what was granted (include_granted_scopes).
         wanted = [s for s in form.getlist("scope") if s in SCOPES] or SCOPES
-        return RedirectResponse(vault.authorization_url(user, scopes=wanted), status_code=303)
+        try:
+            url = await run_in_threadpool(vault.authorization_url, user, wanted)
+        except gtoken.TransientError:  # the Vault's database
+            return problem_page("The site could not start the connection.", "Try again", 503)
+        return RedirectResponse(url, status_code=303)
 
     def callback(request: Request) -> Response:
         user = request.session.get("user")

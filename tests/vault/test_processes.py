@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+import gtoken
 from gtoken.emulator.client import Emulator
 from gtoken.vault import Vault
 from tests.support import Clock
@@ -186,5 +187,36 @@ def test_a_process_killed_while_refreshing_loses_no_refresh_token(
         # The refresh token Google holds live is the one stored: it still refreshes, at once (no
         # lock was left behind).
         assert vault.token("user-42", min_ttl=10**7).refresh_token == original
+    finally:
+        vault.close()
+
+
+@pytest.mark.postgres
+def test_a_refresh_lock_held_too_long_is_a_passing_failure(
+    emulator: Emulator,
+    pg_url: str,
+    web_client: dict[str, Any],
+    env: dict[str, str],
+    vault_key: bytes,
+    clock: Clock,
+) -> None:
+    vault = Vault(
+        pg_url, client_secrets=web_client, keys=[vault_key], env=env, clock=clock, lock_timeout=0.5
+    )
+    try:
+        connect(emulator, vault, "user-42", "ada@example.com")
+        before = vault.connection("user-42")
+        clock.advance(2 * 3600)
+        # Another replica holds this connection's refresh lock (stuck behind a slow Google).
+        db = vault._db
+        name = f"refresh:{vault._grants.name}\0{(vault._client_id(None), 'user-42')!r}"
+        with (
+            db.advisory_lock(name, timeout=5),  # type: ignore[attr-defined]
+            pytest.raises(gtoken.TransientError, match="refresh lock"),
+        ):
+            vault.access_token("user-42")
+        assert vault.connection("user-42") == before
+        assert refreshes(emulator) == 0
+        assert vault.access_token("user-42")  # once the lock is free
     finally:
         vault.close()

@@ -18,12 +18,12 @@ from starlette.routing import Route
 
 import gtoken
 import gtoken.aio
-import gtoken.google
+import gtoken.endpoints
 
 vault = gtoken.aio.Vault(client_secrets="client_secret.json")
 SCOPES = ["gmail.readonly"]
 # Google's Gmail, or the emulator's when GTOKEN_EMULATOR_HOST is set.
-GMAIL = gtoken.google.current().api_endpoint("gmail") or "https://gmail.googleapis.com/"
+GMAIL = gtoken.endpoints.current().api_endpoint("gmail") or "https://gmail.googleapis.com/"
 
 
 def user_id(request: Request) -> str:

@@ -13,14 +13,14 @@ from flask.typing import ResponseReturnValue
 from googleapiclient.discovery import build
 
 import gtoken
-import gtoken.google
+import gtoken.endpoints
 
 app = flask.Flask(__name__)
 app.secret_key = os.environ["FLASK_SECRET_KEY"]
 vault = gtoken.Vault(client_secrets="client_secret.json")
 SCOPES = ["gmail.readonly"]
 # Google's Gmail, or the emulator's when GTOKEN_EMULATOR_HOST is set.
-GMAIL = gtoken.google.current().api_endpoint("gmail")
+GMAIL = gtoken.endpoints.current().api_endpoint("gmail")
 
 
 def user_id() -> str:

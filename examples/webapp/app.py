@@ -36,7 +36,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 import gtoken
-import gtoken.google
+import gtoken.endpoints
 
 AUTH = "https://www.googleapis.com/auth/"
 METADATA = AUTH + "gmail.metadata"  # subjects and senders
@@ -80,7 +80,7 @@ def create_app(vault: gtoken.Vault, *, session_secret: str, secure: bool = True)
     """The site, keeping consents in ``vault`` (closed when the site stops); ``secure`` sends
     the session cookie over https only (leave it on anywhere but a developer's loopback)."""
     # Google's Gmail, or the emulator's when GTOKEN_EMULATOR_HOST is set.
-    gmail_endpoint = gtoken.google.current().api_endpoint("gmail")
+    gmail_endpoint = gtoken.endpoints.current().api_endpoint("gmail")
 
     def home(request: Request) -> Response:
         user = request.session.get("user")

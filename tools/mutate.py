@@ -11,8 +11,9 @@ the mutated function, in a forked process. Each group runs in its own directory,
 tries what changed); ``cd`` there to look at one mutant with ``../../../.venv/bin/mutmut show
 NAME``.
 
-PATH (a file or folder of the core, default: all of it) narrows the run. Prints the score per
-group and the surviving mutants. Exits 1 when a group scores under :data:`TARGET`, 2 on a
+PATH (a file or folder of the core, default: all of it) narrows the run; ``--again`` runs only
+the mutants that survived the last run, after tests were added. Prints the score per group and
+the surviving mutants. Exits 1 when a group scores under :data:`TARGET`, 2 on a
 PATH outside the core.
 """
 
@@ -176,6 +177,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--max-children", type=int, default=None, help="mutants run at once (default: CPUs)"
     )
+    parser.add_argument(
+        "--again",
+        action="store_true",
+        help="run only the mutants that survived the last run (after adding tests)",
+    )
     args = parser.parse_args(argv)
 
     tallies: dict[str, Tally] = {}
@@ -183,11 +189,19 @@ def main(argv: list[str]) -> int:
         group = GROUPS[name]
         work = prepare(name, group)
         modules = {module_of(f) for f in files}
-        command = [str(MUTMUT), "run", *(f"{m}.x*" for m in sorted(modules))]
+        names = [f"{m}.x*" for m in sorted(modules)]
+        if args.again and (work / "mutants").is_dir():
+            names = [
+                mutant
+                for mutant, status in sorted(results(work).items())
+                if mutant.rsplit(".", 1)[0] in modules and status not in KILLED | NOT_RUN
+            ]
+        command = [str(MUTMUT), "run", *names]
         if args.max_children:
             command += ["--max-children", str(args.max_children)]
         print(f"mutate: {group.title} ({', '.join(files)}) in {work.relative_to(ROOT)}")
-        subprocess.run(command, cwd=work, check=True)
+        if names:
+            subprocess.run(command, cwd=work, check=True)
         tally = tallies[name] = Tally()
         for mutant, status in sorted(results(work).items()):
             if mutant.rsplit(".", 1)[0] in modules:

@@ -272,3 +272,14 @@ def test_keyring_equality_and_ciphers() -> None:
     assert ring.cipher(key_id(K0)) is ring.cipher(key_id(K0))  # made once
     assert ring.cipher(key_id(K0)) is not ring.cipher(key_id(K1))
     assert repr(ring) == f"Keyring(current='{key_id(K0)}', ids={list(ring.ids)!r}, source='given')"
+
+
+def test_merging_keeps_this_rings_current_key_even_when_not_its_first() -> None:
+    ring = Keyring([K0, K1], current=key_id(K1))
+    assert ring.merged(Keyring([K2])).current == key_id(K1)
+
+
+def test_removing_an_unknown_key_names_it() -> None:
+    with pytest.raises(KeyError) as info:
+        Keyring([K0, K1]).without("00000000")
+    assert info.value.args == ("00000000",)

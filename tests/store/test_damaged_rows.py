@@ -75,15 +75,14 @@ CASES: list[tuple[str, object, str, str]] = [
         "a (a@example.com)",
         (
             "accounts.refresh_token of row 'a' is not an encrypted gtoken value (expected "
-            "'v1:<key id>:<data>'). The store may be damaged; sign in again to replace the "
-            "unreadable account"
+            "'v1:<key id>:<data>')"
         ),
     ),
     (
         "status",
         "p" * 60,
         "a (a@example.com)",
-        "column status holds text 'pppppppppppppppppppppppppppppppppppp",
+        "column status holds text 'pppppppppppppppppppppppppppppppppppp...",
     ),
 ]
 
@@ -107,3 +106,21 @@ def test_rows_as_gtoken_writes_them_read_back() -> None:
     assert decode_account(row_with("status_reason", "x" * 60), KEYRING).status_reason == "x" * 60
     record = decode_account(row_with("is_default", 1), KEYRING)
     assert record == account("a", is_default=True)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("p" * 38, "text '" + "p" * 38 + "'"), ("p" * 39, "text '" + "p" * 36 + "...")],
+    ids=["40-characters-whole", "41-characters-cut"],
+)
+def test_long_values_are_cut_at_40_characters(value: str, shown: str) -> None:
+    with pytest.raises(CorruptRecord) as info:
+        decode_account(row_with("status", value), KEYRING)
+    assert f"column status holds {shown}. Nothing" in info.value.message
+
+
+def test_a_row_of_another_width_is_refused() -> None:
+    with pytest.raises(ValueError, match="zip"):
+        decode_account(row_with("status", "active")[:-1], KEYRING)
+    with pytest.raises(ValueError, match="zip"):
+        decode_account([*row_with("status", "active"), "extra"], KEYRING)

@@ -71,3 +71,17 @@ def test_values_the_store_writes_are_accepted() -> None:
 
 def test_keep_shows_as_its_name() -> None:
     assert repr(KEEP) == "KEEP"
+
+
+def test_repr_lists_every_field_with_secrets_as_fingerprints() -> None:
+    record = account("a", id_token=None)
+    assert repr(record) == (
+        "AccountRecord(id='a', client_id='client-123.apps.googleusercontent.com', "
+        "email='a@example.com', sub='sub-a', "
+        "scopes=('openid', 'https://www.googleapis.com/auth/gmail.readonly'), status='active', "
+        "status_reason=None, is_default=False, token_uri='https://oauth2.googleapis.com/token', "
+        "expires_at=1900000000, refresh_token_expires_at=1900600000, created_at=0, "
+        "updated_at=0, version=0, access_token=…cdef, refresh_token=…cdef, id_token=None, "
+        "client_secret=…6789)"
+    )
+    assert str(record) == repr(record)

@@ -75,7 +75,7 @@ def decode_account(row: Sequence[Any], keyring: Keyring) -> AccountRecord:
                     keyring, raw[name], table="accounts", row=account_id, field=name
                 )
             except CorruptRecord as exc:
-                _corrupt(raw, name, str(exc))
+                _corrupt(raw, name, exc.message)  # its own hint would repeat the way out
     return AccountRecord(**values)
 
 
@@ -112,8 +112,8 @@ def _corrupt(raw: dict[str, Any], field: str, detail: str) -> NoReturn:
     email = raw["email"] if isinstance(raw["email"], str) and raw["email"] else None
     who = f"{account_id} ({email})" if email else account_id
     raise CorruptRecord(
-        f"the stored account {who} is damaged: {detail.rstrip('.')}. Nothing was changed. To "
-        f"recover, forget it with `gtoken logout --account {email or account_id}` and log in again",
+        f"the stored account {who} is damaged: {detail}. Nothing was changed. To recover, "
+        f"forget it with `gtoken logout --account {email or account_id}` and log in again",
         table="accounts",
         row=str(account_id),
         field=field,

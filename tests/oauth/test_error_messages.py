@@ -945,3 +945,8 @@ def test_the_likely_causes_are_kept_apart_from_the_message() -> None:
         "the Google Workspace session control policy requires the user to sign in again "
         "(invalid_rapt)",
     )
+
+
+def test_an_html_page_is_recognised_after_leading_blank_lines() -> None:
+    error = error_from_response(502, "\n  <!DOCTYPE html><html></html>")
+    assert error.message.endswith("Google answered HTTP 502 with an HTML page (31 bytes).")

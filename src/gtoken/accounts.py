@@ -18,9 +18,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
-from gtoken import google
+from gtoken.endpoints import Endpoints
+from gtoken.endpoints import current as current_endpoints
 from gtoken.errors import ConfigError, NoAccount, ProtocolError, ScopeNotGranted
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
@@ -28,13 +29,20 @@ from gtoken.oauth.token import Token, id_token_claims
 from gtoken.refresh import (
     DEFAULT_MIN_TTL,
     FLIGHTS,
-    ProcessLocks,
-    Refresher,
-    label,
-    token_of,
-    unix_seconds,
+    Engine,
+    FileLocks,
+    Grant,
+    GrantStatus,
+    keep_refresh_token,
+    usable,
 )
 from gtoken.store import AccountRecord, SqliteStore, gtoken_home, open_store
+from gtoken.store.format import (
+    default_account,
+    from_unix_seconds,
+    named_accounts,
+    unix_seconds,
+)
 
 if TYPE_CHECKING:
     from gtoken.flows.console import Console
@@ -84,6 +92,122 @@ def account_id(client_id: str, sub: str) -> str:
     return hashlib.sha256(f"{client_id}\0{sub}".encode()).hexdigest()[:20]
 
 
+def label(record: AccountRecord) -> str:
+    """How people see an account in messages: its email, else its id."""
+    return record.email or record.id
+
+
+class AccountGrants:
+    """The accounts of one SQLite store as the refresh engine's
+    :class:`~gtoken.refresh.GrantStore`: keyed by account id, refreshed through the client each
+    account was signed in with (at the emulator's token endpoint when there is one)."""
+
+    def __init__(self, store: SqliteStore, endpoints: Endpoints) -> None:
+        self.store = store
+        self.endpoints = endpoints
+
+    @property
+    def name(self) -> str:
+        return str(self.store.path)
+
+    def read(self, key: object) -> Grant | None:
+        record = self.store.get(str(key))
+        return None if record is None else self.grant(record)
+
+    def grant(self, record: AccountRecord) -> Grant:
+        """``record`` as the engine sees it (the record itself is the grant's ``row``)."""
+        token_uri = self.endpoints.token if self.endpoints.emulator else record.token_uri
+        return Grant(
+            key=record.id,
+            label=label(record),
+            access_token=record.access_token,
+            expires_at=from_unix_seconds(record.expires_at),
+            scopes=frozenset(record.scopes),
+            refresh_token=record.refresh_token,
+            refresh_token_expires_at=from_unix_seconds(record.refresh_token_expires_at),
+            id_token=record.id_token,
+            client=ClientSecrets(
+                kind="installed",
+                client_id=record.client_id,
+                client_secret=record.client_secret or "",
+                token_uri=token_uri,
+            ),
+            status=record.status,
+            status_reason=record.status_reason,
+            row=record,
+        )
+
+    def swap(self, read: Grant, token: Token) -> Grant | None:
+        with self.store.transaction():
+            current = self.store.get(str(read.key))
+            if current is None or current.refresh_token != read.refresh_token:
+                return None
+            stored = self.store.update_tokens(
+                current.id,
+                access_token=token.access_token,
+                expires_at=unix_seconds(token.expires_at),
+                refresh_token=token.refresh_token,
+                refresh_token_expires_at=unix_seconds(token.refresh_token_expires_at),
+                id_token=token.id_token,
+                scopes=sorted(token.scopes),
+            )
+        return self.grant(stored)
+
+    def mark(self, read: Grant, status: GrantStatus, reason: str) -> None:
+        self.store.set_status(str(read.key), status, reason)
+
+
+class AccountRefresher:
+    """The refresh engine over one home's accounts, in the store's terms: hands out
+    :class:`~gtoken.store.AccountRecord` values."""
+
+    def __init__(
+        self,
+        store: SqliteStore,
+        *,
+        locks: FileLocks,
+        endpoints: Endpoints,
+        transport: Callable[[], Transport],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.locks = locks
+        self.grants = AccountGrants(store, endpoints)
+        self.engine = Engine(self.grants, lock=locks, transport=transport, clock=clock)
+
+    def fresh(
+        self,
+        account_id: str,
+        *,
+        min_ttl: float = DEFAULT_MIN_TTL,
+        rejected: str | None = None,
+        known: AccountRecord | None = None,
+    ) -> AccountRecord:
+        """The account with an access token valid ``min_ttl`` more seconds (and other than
+        ``rejected``, one an API refused), refreshed if needed: see :meth:`Engine.fresh`."""
+        grant = self.engine.fresh(
+            account_id,
+            min_ttl=min_ttl,
+            rejected=rejected,
+            known=None if known is None else self.grants.grant(known),
+        )
+        return cast("AccountRecord", grant.row)
+
+    def usable(self, record: AccountRecord, min_ttl: float, rejected: str | None = None) -> bool:
+        """Whether ``record`` may be handed out without refreshing it."""
+        return usable(self.grants.grant(record), min_ttl, self.engine.clock(), rejected)
+
+    def token(self, record: AccountRecord) -> Token:
+        """The stored tokens of ``record`` (one with an access token) as a :class:`Token`."""
+        return self.grants.grant(record).token()
+
+    def transport(self) -> Transport:
+        return self.engine.transport()
+
+    def close(self) -> None:
+        self.engine.close()
+
+
 def _new_transport() -> Transport:
     from gtoken.transport import Transport
 
@@ -105,11 +229,11 @@ class Accounts:
         self.env = env
         self.home = home or gtoken_home(env)
         self.store = store or open_store(env, home=self.home)
-        self.endpoints = google.current(env)
+        self.endpoints = current_endpoints(env)
         self.clock = clock
-        self.refresher = Refresher(
+        self.refresher = AccountRefresher(
             self.store,
-            locks=ProcessLocks(self.home / "locks"),
+            locks=FileLocks(self.home / "locks"),
             endpoints=self.endpoints,
             transport=transport,
             clock=clock,
@@ -139,8 +263,7 @@ class Accounts:
             raise NoAccount(where)
         if account is None:
             return _default_of(records)
-        wanted = account.strip().lower()
-        matches = [r for r in records if r.id == wanted or (r.email or "").lower() == wanted]
+        matches = named_accounts(records, account, id=_id, email=_email)
         if len(matches) == 1:
             return matches[0]
         known = ", ".join(sorted(label(r) for r in records))
@@ -184,10 +307,7 @@ class Accounts:
         record = self.find(account, client_id=client_id)
         if scopes is not None:
             self.check_scopes(record, scopes)
-        fresh = self.refresher.fresh(record.id, min_ttl=min_ttl, known=record)
-        token = token_of(fresh)
-        assert token is not None
-        return token
+        return self.refresher.token(self.refresher.fresh(record.id, min_ttl=min_ttl, known=record))
 
     @staticmethod
     def check_scopes(record: AccountRecord, wanted: Iterable[str]) -> None:
@@ -263,6 +383,9 @@ class Accounts:
         account's scopes become the token's, which are what Google granted."""
         record_id = account_id(client.client_id, sub)
         with self.store.transaction():
+            stored = self.store.get(record_id)
+            if stored is not None:
+                token = keep_refresh_token(self.refresher.grants.grant(stored), token)
             self.store.put(
                 AccountRecord(
                     id=record_id,
@@ -281,9 +404,9 @@ class Accounts:
                 )
             )
             self.set_default(record_id)
-        stored = self.store.get(record_id)
-        assert stored is not None
-        return stored
+        adopted = self.store.get(record_id)
+        assert adopted is not None
+        return adopted
 
     # -- changing -----------------------------------------------------------------------------
 
@@ -318,12 +441,20 @@ class Accounts:
         return Account.of(record)
 
 
+def _id(record: AccountRecord) -> str:
+    return record.id
+
+
+def _email(record: AccountRecord) -> str | None:
+    return record.email
+
+
 def _default_of(records: list[AccountRecord]) -> AccountRecord:
-    defaults = [r for r in records if r.is_default]
-    if defaults:
-        return max(defaults, key=lambda r: r.updated_at)
-    if len(records) == 1:
-        return records[0]
+    chosen = default_account(
+        records, is_default=lambda r: r.is_default, updated_at=lambda r: r.updated_at
+    )
+    if chosen is not None:
+        return chosen
     raise ConfigError(
         f"{len(records)} accounts are signed in and none is the default",
         hint="Pick one with --account (gtoken accounts lists them).",

@@ -25,8 +25,8 @@ REACHED = [
     "flows",
     "oauth",
     "accounts.py",
-    "refresh.py",
-    "google.py",
+    "refresh",
+    "endpoints.py",
     "transport.py",
 ]
 _ENV_READ = re.compile(

@@ -1,4 +1,4 @@
-"""Token values: expiry, the refresh merge rule, fingerprints, ID token claims."""
+"""Token values: expiry, fingerprints, ID token claims."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from tests.oauth.samples import (
     ACCESS_TOKEN,
     EMAIL_URL,
     GMAIL_READONLY,
-    NEW_REFRESH_TOKEN,
     NOW,
     REFRESH_TOKEN,
     assert_no_secret,
@@ -65,41 +64,6 @@ def test_scopes_are_kept_canonical():
         token(scopes="email")
     with pytest.raises(ValueError, match="access_token"):
         token(access_token="")
-
-
-def test_a_refresh_without_a_refresh_token_keeps_the_old_one():
-    limit = NOW + timedelta(days=7)
-    old = token(refresh_token_expires_at=limit)
-    answer = Token(
-        access_token="ya29.a0NewAccessToken0123456789abcdefXYZ",
-        expires_at=NOW + timedelta(hours=2),
-        scopes=frozenset({GMAIL_READONLY}),
-    )
-    merged = old.after_refresh(answer)
-    assert merged.refresh_token == REFRESH_TOKEN
-    assert merged.refresh_token_expires_at == limit
-    assert merged.id_token == ID_TOKEN
-    assert merged.access_token == answer.access_token
-    assert merged.expires_at == answer.expires_at
-
-
-def test_a_refresh_with_a_new_refresh_token_takes_it():
-    old = token(refresh_token_expires_at=NOW)
-    answer = Token(
-        access_token="ya29.a0NewAccessToken0123456789abcdefXYZ",
-        expires_at=NOW + timedelta(hours=1),
-        refresh_token=NEW_REFRESH_TOKEN,
-        scopes=frozenset({EMAIL_URL}),
-        id_token="new.id.token",
-    )
-    merged = old.after_refresh(answer)
-    assert merged == answer
-    assert merged.refresh_token_expires_at is None
-
-
-def test_granted_scopes_come_from_the_answer():
-    answer = Token(access_token="ya29.a0xyz", expires_at=NOW, scopes=frozenset({EMAIL_URL}))
-    assert token().after_refresh(answer).scopes == {EMAIL_URL}
 
 
 def test_repr_shows_fingerprints_only():

@@ -18,7 +18,6 @@ from google.auth import _helpers
 from google.auth import credentials as ga_credentials
 
 from gtoken.redact import fingerprint
-from gtoken.refresh import token_of
 
 if TYPE_CHECKING:
     from gtoken.accounts import Accounts
@@ -71,9 +70,7 @@ class AccountSource:
     def fresh(self, *, min_ttl: float, rejected: str | None = None) -> Token:
         record = self._accounts.refresher.fresh(self.account_id, min_ttl=min_ttl, rejected=rejected)
         self.account = record.email or ""
-        token = token_of(record)
-        assert token is not None
-        return token
+        return self._accounts.refresher.token(record)
 
 
 class Credentials(ga_credentials.Credentials):

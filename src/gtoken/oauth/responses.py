@@ -37,21 +37,23 @@ def parse_token_response(
     grant: Grant,
     now: datetime,
     requested_scopes: Iterable[str] = (),
-    previous: Token | None = None,
+    refresh_token_expires_at: datetime | None = None,
 ) -> Token:
     """The token in Google's answer to a token request, or the error it says.
 
     Granted scopes are Google's ``scope`` field; only when it is absent are they
-    ``requested_scopes`` (or, if none, ``previous``'s). With ``previous`` (a refresh), the result
-    is ``previous.after_refresh(...)``: the refresh token is kept when Google sends none.
+    ``requested_scopes`` (for a refresh: the grant's). ``refresh_token_expires_at`` is the time
+    limit of the refresh token being sent, if known, which helps name why Google refused it.
+    The answer is returned as Google gave it: which refresh token to keep when it carries none
+    is the refresh engine's decision (:func:`gtoken.refresh.keep_refresh_token`).
     Raises an :class:`~gtoken.errors.OAuthError` for an error answer and
     :class:`~gtoken.errors.ProtocolError` for an answer that is not a token.
     """
     requested = _scopes.normalize(requested_scopes)
     context = ErrorContext(
         request=grant,
-        scopes=previous.scopes if previous else requested,
-        refresh_token_expires_at=previous.refresh_token_expires_at if previous else None,
+        scopes=requested,
+        refresh_token_expires_at=refresh_token_expires_at,
         now=now,
     )
     data = _json_answer(status, headers, body, context, "a token")
@@ -68,11 +70,11 @@ def parse_token_response(
     if isinstance(scope_field, str) and scope_field.strip():
         granted = _scopes.from_google(scope_field)
     else:
-        granted = requested or (previous.scopes if previous else frozenset())
+        granted = requested
     refresh_token_expires_in = _seconds(data.get("refresh_token_expires_in"))
     if "refresh_token_expires_in" in data and refresh_token_expires_in is None:
         raise ProtocolError("Google's token answer has an unusable refresh_token_expires_in.")
-    token = Token(
+    return Token(
         access_token=access_token,
         expires_at=now + timedelta(seconds=expires_in),
         refresh_token=_optional_str(data, "refresh_token"),
@@ -85,7 +87,6 @@ def parse_token_response(
             else now + timedelta(seconds=refresh_token_expires_in)
         ),
     )
-    return previous.after_refresh(token) if previous else token
 
 
 @dataclass(frozen=True, kw_only=True)

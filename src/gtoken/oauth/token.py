@@ -1,10 +1,9 @@
-"""Tokens as values: what Google handed out, when it stops working, and how a refresh merges in."""
+"""Tokens as values: what Google handed out, and when it stops working."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -64,24 +63,6 @@ class Token:
         """Whether the access token is expired, or expires within ``seconds`` of ``now``."""
         deadline = _utc("now", now) + timedelta(seconds=seconds)
         return self.expires_at is None or deadline >= self.expires_at
-
-    def after_refresh(self, response: Token) -> Token:
-        """The token to keep after a refresh answered with ``response``.
-
-        Google's refresh answers carry no refresh token (and may carry no ID token): then the old
-        ones, and the old refresh token's time limit, are kept, unless the answer states that limit
-        afresh (Testing apps' answers do). This is the one place that rule lives. Everything else,
-        the granted scopes included, comes from ``response``.
-        """
-        if response.refresh_token:
-            return dataclasses.replace(response, id_token=response.id_token or self.id_token)
-        return dataclasses.replace(
-            response,
-            refresh_token=self.refresh_token,
-            refresh_token_expires_at=response.refresh_token_expires_at
-            or self.refresh_token_expires_at,
-            id_token=response.id_token or self.id_token,
-        )
 
     def __repr__(self) -> str:
         def shown(secret: str | None) -> str:

@@ -32,18 +32,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
+from gtoken.errors import WrongKey
 from gtoken.store import schema
 from gtoken.store.connections import Connections, create_private_db
 from gtoken.store.crypto import Keyring, open_sealed, seal
-from gtoken.store.errors import CorruptRecord, NotFound, VersionConflict, WrongKey
-from gtoken.store.keys import ENV_KEY, KEY_FILE, load_keyring
+from gtoken.store.errors import CorruptRecord, NotFound, VersionConflict
+from gtoken.store.format import ACCOUNT_ORDER, ENV_KEY, KEY_FILE, STORE_FILE, STORE_SIDE_FILES
+from gtoken.store.keys import load_keyring
 from gtoken.store.paths import check_private_file, ensure_private_dir, gtoken_home
 from gtoken.store.records import KEEP, SECRET_FIELDS, STATUSES, AccountRecord, Keep, Status
 from gtoken.store.rows import COLUMNS, decode_account, encode_account, seal_field
 
 __all__ = ["STORE_FILE", "SqliteStore", "open_store"]
 
-STORE_FILE = "store.sqlite3"
 # SQL is only ever built from the column names above, never from input.
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM accounts"  # noqa: S608
 _UPSERT_SET = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
@@ -90,7 +91,7 @@ class SqliteStore:
         self._keyring = keyring
         self._clock = clock
         create_private_db(self.path)
-        for suffix in ("", "-wal", "-shm", "-journal"):
+        for suffix in ("", *STORE_SIDE_FILES):
             with contextlib.suppress(FileNotFoundError):
                 check_private_file(Path(f"{self.path}{suffix}"))
         self._db = Connections(self.path, busy_timeout=busy_timeout)
@@ -150,14 +151,14 @@ class SqliteStore:
     def list(self, *, client_id: str | None = None) -> builtins.list[AccountRecord]:
         """Every account (of ``client_id``, if given), by client, email and id."""
         where, params = ("WHERE client_id = ?", (client_id,)) if client_id else ("", ())
-        rows = self._conn().execute(f"{_SELECT} {where} ORDER BY client_id, email, id", params)
+        rows = self._conn().execute(f"{_SELECT} {where} ORDER BY {ACCOUNT_ORDER}", params)
         return [decode_account(row, self._keyring) for row in rows.fetchall()]
 
     def put(self, record: AccountRecord, *, expected_version: int | None = None) -> AccountRecord:
         """Insert or replace the account ``record.id``; returns it as stored.
 
-        A record without a refresh token keeps the one already stored (a re-consent that returns
-        none must not lose it); :meth:`delete` is the way to forget one. ``is_default=True`` takes
+        No write erases a stored refresh token: a record without one keeps the one already stored
+        (:meth:`delete` is the way to forget it). ``is_default=True`` takes
         the default from the client's other accounts. ``expected_version`` (0: "must not exist")
         makes the write conditional."""
         with self.transaction():
@@ -190,21 +191,26 @@ class SqliteStore:
         access_token: str,
         expires_at: int | None,
         refresh_token: str | Keep | None = KEEP,
+        refresh_token_expires_at: int | Keep | None = KEEP,
         id_token: str | Keep | None = KEEP,
         scopes: Iterable[str] | Keep = KEEP,
         expected_version: int | None = None,
     ) -> AccountRecord:
         """Store the result of a refresh; returns the updated account.
 
-        The refresh token is only ever replaced by a non-empty new one: ``KEEP``, ``None`` and
-        ``""`` all leave the stored one in place (Google leaves it out of most refresh responses).
-        ``id_token``: ``KEEP`` leaves it, ``None`` clears it. Raises :class:`NotFound`, and
+        Which refresh token a grant keeps after Google's answer is the refresh engine's decision
+        (:func:`gtoken.refresh.keep_refresh_token`); the store only guarantees that no write
+        erases one: ``KEEP``, ``None`` and ``""`` all leave the stored one in place, and
+        :meth:`delete` is the way to forget it. ``id_token`` and ``refresh_token_expires_at``:
+        ``KEEP`` leaves them, ``None`` clears them. Raises :class:`NotFound`, and
         :class:`VersionConflict` when ``expected_version`` is given and differs."""
         if not isinstance(access_token, str) or not access_token:
             raise ValueError("access_token must be a non-empty string")
         changes: dict[str, object] = {"access_token": access_token, "expires_at": expires_at}
         if isinstance(refresh_token, str) and refresh_token:
             changes["refresh_token"] = refresh_token
+        if refresh_token_expires_at is not KEEP:
+            changes["refresh_token_expires_at"] = refresh_token_expires_at
         if id_token is not KEEP:
             changes["id_token"] = id_token
         if scopes is not KEEP:

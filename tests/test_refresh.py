@@ -10,16 +10,15 @@ import sys
 import textwrap
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from gtoken.accounts import Accounts
+from gtoken.accounts import AccountGrants, Accounts
 from gtoken.emulator.client import Emulator
 from gtoken.errors import ConsentRequired, ScopeNotGranted, ServerError
-from gtoken.refresh import ProcessLocks, Refresher
+from gtoken.refresh import Engine, Flights
 from gtoken.transport import RetryPolicy, Transport
 from tests.support import login, no_wait, stored_login, token_from
 
@@ -76,16 +75,15 @@ def test_threads_share_one_refresh(emulator, accounts, clock) -> None:
     assert refreshes(emulator) == 1
 
 
-class NoProcessLock(ProcessLocks):
+class NoProcessLock:
     """The lock between processes taken away (each ``hold`` is granted at once, and counted), so
     that only the sharing between threads of one process is left to give one refresh."""
 
     def __init__(self) -> None:
-        super().__init__(Path("/nonexistent"))
         self.held = 0
 
     @contextlib.contextmanager
-    def hold(self, key: str) -> Iterator[None]:
+    def hold(self, name: str) -> Iterator[None]:
         self.held += 1
         yield
 
@@ -94,32 +92,32 @@ def test_threads_share_one_refresh_without_the_process_lock(emulator, accounts, 
     signed_in(emulator, accounts)
     clock.advance(3600)
     account = accounts.find().id
-    locks = NoProcessLock()
-    refresher = Refresher(
-        accounts.store,
-        locks=locks,
-        endpoints=accounts.endpoints,
+    lock = NoProcessLock()
+    engine = Engine(
+        AccountGrants(accounts.store, accounts.endpoints),
+        lock=lock,
         transport=no_wait,
         clock=clock,
+        flights=Flights(),  # this test's own, so that no other engine shares its flights
     )
     barrier = threading.Barrier(16)
     results: list[str] = []
 
     def ask() -> None:
         barrier.wait()
-        results.append(refresher.fresh(account).access_token or "")
+        results.append(engine.fresh(account).access_token or "")
 
     threads = [threading.Thread(target=ask) for _ in range(16)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    refresher.close()
+    engine.close()
     assert len(results) == 16
     distinct = len(set(results))  # counted: a failure must not print the tokens
     assert distinct == 1, f"{distinct} different access tokens handed out"
     assert refreshes(emulator) == 1
-    assert locks.held == 1  # one thread went for the lock; the others shared its answer
+    assert lock.held == 1  # one thread went for the lock; the others shared its answer
 
 
 class RecordingTransport(httpx.BaseTransport):

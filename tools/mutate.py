@@ -64,8 +64,8 @@ GROUPS = {
     ),
     "refresh": Group(
         "refresh engine",
-        files=("src/gtoken/refresh.py", "src/gtoken/refresh/*.py"),
-        tests=("tests/test_refresh.py",),
+        files=("src/gtoken/refresh/*.py",),
+        tests=("tests/refresh", "tests/test_refresh.py"),
     ),
 }
 

@@ -309,11 +309,16 @@ def test_a_code_exchange_error_speaks_of_the_code() -> None:
 
 
 def test_a_refresh_error_before_the_time_limit_does_not_blame_it() -> None:
-    previous = exchange(code_answer(refresh_token_expires_in=7 * 24 * 3600))
     body = answer(error="invalid_grant", error_description="Token has been expired or revoked.")
     with pytest.raises(InvalidGrant) as info:
         parse_token_response(
-            400, JSON, body, grant="refresh_token", now=NOW + timedelta(days=1), previous=previous
+            400,
+            JSON,
+            body,
+            grant="refresh_token",
+            now=NOW + timedelta(days=1),
+            requested_scopes={"drive.file"},
+            refresh_token_expires_at=NOW + timedelta(days=7),
         )
     assert not any("time limit" in cause for cause in info.value.likely_causes)
     assert TESTING not in info.value.likely_causes  # a known limit says the app is in Testing

@@ -155,12 +155,6 @@ def test_now_must_be_an_aware_datetime_word_for_word():
         token.expires_within(60, now=datetime(2026, 5, 1))
 
 
-def test_a_new_refresh_token_with_no_id_token_keeps_the_old_id_token():
-    old = Token(access_token=ACCESS_TOKEN, expires_at=NOW, refresh_token="r1", id_token="id1")
-    new = Token(access_token="ya29.new", expires_at=NOW, refresh_token="r2")
-    assert old.after_refresh(new).id_token == "id1"
-
-
 def test_repr_word_for_word():
     token = Token(
         access_token=ACCESS_TOKEN,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 import pytest
@@ -23,6 +23,7 @@ from gtoken.oauth import (
     parse_token_response,
 )
 from gtoken.oauth.error_bodies import ErrorContext, error_from_response
+from gtoken.oauth.scopes import expand
 from tests.oauth.samples import ACCESS_TOKEN, NOW, client
 
 JSON = {"Content-Type": "application/json"}
@@ -180,3 +181,25 @@ def test_a_time_zone_without_an_offset_is_refused() -> None:
     with pytest.raises(ValueError, match="expires_at must be timezone-aware"):
         Token(access_token=ACCESS_TOKEN, expires_at=datetime(2026, 5, 1, tzinfo=NoOffset()))
     assert Token(access_token=ACCESS_TOKEN, expires_at=NOW).expires_at == NOW.astimezone(UTC)
+
+
+def test_a_malformed_https_scope_is_refused_as_a_url() -> None:
+    with pytest.raises(ValueError, match="is not a valid scope URL") as info:
+        expand("https://www.googleapis.com/auth/")
+    assert str(info.value) == (
+        "scope 'https://www.googleapis.com/auth/' is not a valid scope URL: expected one like "
+        "'https://www.googleapis.com/auth/gmail.readonly'"
+    )
+
+
+def test_both_expiries_are_kept_in_utc() -> None:
+    tokyo = timezone(timedelta(hours=9))
+    token = Token(
+        access_token=ACCESS_TOKEN,
+        expires_at=datetime(2026, 5, 1, 21, 0, tzinfo=tokyo),
+        refresh_token_expires_at=datetime(2026, 5, 8, 21, 0, tzinfo=tokyo),
+    )
+    assert token.expires_at is not None
+    assert token.expires_at.tzinfo is UTC
+    assert token.refresh_token_expires_at == datetime(2026, 5, 8, 12, 0, tzinfo=UTC)
+    assert token.refresh_token_expires_at.tzinfo is UTC

@@ -192,18 +192,22 @@ def main(argv: list[str]) -> int:
         group = GROUPS[name]
         work = prepare(name, group)
         modules = {module_of(f) for f in files}
-        names = [f"{m}.x*" for m in sorted(modules)]
-        if args.again and (work / "mutants").is_dir():
-            names = [
-                mutant
-                for mutant, status in sorted(results(work).items())
-                if mutant.rsplit(".", 1)[0] in modules and status not in KILLED
-            ]
-        command = [str(MUTMUT), "run", *names]
-        if args.max_children:
-            command += ["--max-children", str(args.max_children)]
         print(f"mutate: {group.title} ({', '.join(files)}) in {work.relative_to(ROOT)}")
-        if names:
+        names = [f"{m}.x*" for m in sorted(modules)]
+        # With --again, a second pass runs the mutants of code changed since the last run, which
+        # mutmut only makes (unchecked) during the first.
+        for _ in range(2 if args.again else 1):
+            if args.again and (work / "mutants").is_dir():
+                names = [
+                    mutant
+                    for mutant, status in sorted(results(work).items())
+                    if mutant.rsplit(".", 1)[0] in modules and status not in KILLED
+                ]
+            if not names:
+                break
+            command = [str(MUTMUT), "run", *names]
+            if args.max_children:
+                command += ["--max-children", str(args.max_children)]
             subprocess.run(command, cwd=work, check=True)
         tally = tallies[name] = Tally()
         for mutant, status in sorted(results(work).items()):

@@ -155,10 +155,13 @@ def test_a_refresh_goes_to_the_accounts_own_token_endpoint_only(emulator, tmp_pa
         assert accounts.endpoints.emulator is None
         client, token = stored_login(emulator, accounts, SCOPE)
         assert client.token_uri == f"{emulator.url}/token"  # the issuer: not Google
+        signing_in = len(recorder.sent)  # what checking the login's ID token asked the issuer
         clock.advance(3600)
         fresh = accounts.token()
     assert fresh.access_token != token.access_token
-    assert recorder.sent == [f"POST {client.token_uri}"]
+    assert recorder.sent[signing_in:] == [f"POST {client.token_uri}"]
+    elsewhere = [sent for sent in recorder.sent if not sent.split()[1].startswith(emulator.url)]
+    assert not elsewhere
     assert refreshes(emulator) == 1
 
 

@@ -137,6 +137,17 @@ def installed_with(**fields: Any) -> dict[str, Any]:
             "has installed.token_uri 'oauth2.googleapis.com/token', which is not an http(s) URL",
             "Download",
         ),
+        (
+            installed_with(token_uri="http://oauth.example.com/token"),
+            "has installed.token_uri 'http://oauth.example.com/token', which uses plain http to "
+            "oauth.example.com, so secrets and codes would cross the network unencrypted",
+            "https",
+        ),
+        (
+            installed_with(auth_uri="http://10.0.0.7:8080/auth"),
+            "has installed.auth_uri 'http://10.0.0.7:8080/auth', which uses plain http to 10.0.0.7",
+            "https",
+        ),
         (installed_with(auth_uri=["x"]), "has a non-text installed.auth_uri", "Download"),
         (installed_with(project_id=7), "has a non-text installed.project_id", "Download"),
     ],
@@ -288,7 +299,7 @@ WRONG_FILES: list[tuple[str, Any, str, str]] = [
             "/home/ann/creds.json has installed.token_uri 'oauth2.googleapis.com/token', which "
             "is not an http(s) URL."
         ),
-        DOWNLOAD,
+        "Use the https address the OAuth server documents. " + DOWNLOAD,
     ),
     (
         "token-uri-no-host",
@@ -297,7 +308,7 @@ WRONG_FILES: list[tuple[str, Any, str, str]] = [
             "/home/ann/creds.json has installed.token_uri 'https:///token', which is not an "
             "http(s) URL."
         ),
-        DOWNLOAD,
+        "Use the https address the OAuth server documents. " + DOWNLOAD,
     ),
     (
         "auth-uri-ftp",
@@ -306,7 +317,7 @@ WRONG_FILES: list[tuple[str, Any, str, str]] = [
             "/home/ann/creds.json has installed.auth_uri 'ftp://accounts.google.com/', which is "
             "not an http(s) URL."
         ),
-        DOWNLOAD,
+        "Use the https address the OAuth server documents. " + DOWNLOAD,
     ),
     (
         "auth-uri-not-text",
@@ -368,3 +379,13 @@ def test_the_default_source_is_named_client_secret_json() -> None:
     with pytest.raises(ConfigError) as info:
         ClientSecrets.from_json("{}")
     assert info.value.message.startswith("client_secret.json has no 'installed' or 'web' section")
+
+
+@pytest.mark.parametrize(
+    "base", ["http://127.0.0.1:8089", "http://127.5.6.7", "http://[::1]:9", "http://localhost:1"]
+)
+def test_plain_http_is_accepted_for_this_machine_only(base: str) -> None:
+    client = ClientSecrets.from_json(
+        json.dumps(installed_with(auth_uri=f"{base}/auth", token_uri=f"{base}/token"))
+    )
+    assert client.token_uri == f"{base}/token"

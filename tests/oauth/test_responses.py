@@ -22,8 +22,10 @@ from gtoken.oauth import (
     parse_device_authorization,
     parse_revoke_response,
     parse_token_response,
+    scopes,
 )
 from gtoken.oauth.causes import PASSWORD, TESTING
+from gtoken.oauth.responses import DEFAULT_LIFETIME
 from tests.oauth.samples import (
     ACCESS_TOKEN,
     DEVICE_CODE,
@@ -32,7 +34,6 @@ from tests.oauth.samples import (
     GMAIL_READONLY,
     NEW_REFRESH_TOKEN,
     NOW,
-    PROFILE_URL,
     REFRESH_TOKEN,
     SECRETS,
     assert_no_secret,
@@ -86,7 +87,8 @@ def test_granted_scopes_are_what_google_says_not_what_was_asked():
         code_answer(scope="email profile openid"),
         requested_scopes={"gmail.readonly", "email", "profile"},
     )
-    assert token.scopes == {EMAIL_URL, PROFILE_URL, "openid"}
+    assert token.scopes == {"email", "profile", "openid"}  # as the server wrote them
+    assert scopes.missing(token.scopes, ["gmail.readonly", "email"]) == {GMAIL_READONLY}
 
 
 def test_requested_scopes_only_when_google_says_none():
@@ -99,7 +101,28 @@ def test_expires_in_as_a_string_of_digits():
     assert exchange(code_answer(expires_in=3599.0)).expires_at == NOW + timedelta(seconds=3599)
 
 
-@pytest.mark.parametrize("value", [None, "soon", -1, True, "1e3", 3.5, [], "", "-5"])
+def test_an_answer_without_expires_in_lasts_the_default_lifetime():
+    token = exchange(code_answer(expires_in=None))
+    assert token.expires_at == NOW + timedelta(seconds=DEFAULT_LIFETIME) == NOW + timedelta(hours=1)
+
+
+@pytest.mark.parametrize("token_type", ["bearer", "BEARER", None])
+def test_bearer_in_any_case_or_no_token_type_is_a_bearer_token(token_type):
+    assert exchange(code_answer(token_type=token_type)).token_type == "Bearer"
+
+
+@pytest.mark.parametrize(
+    ("token_type", "says"),
+    [("DPoP", "of type 'DPoP'"), ("mac", "of type 'mac'"), (7, "of type an int"), ("", "''")],
+)
+def test_a_token_type_other_than_bearer_is_refused(token_type, says):
+    with pytest.raises(ProtocolError, match="not Bearer") as info:
+        exchange(code_answer(token_type=token_type))
+    assert says in str(info.value)
+    assert_no_secret(str(info.value))
+
+
+@pytest.mark.parametrize("value", ["soon", -1, True, "1e3", 3.5, [], "", "-5"])
 def test_unusable_expires_in_is_a_clear_error(value):
     with pytest.raises(ProtocolError, match="expires_in") as info:
         exchange(code_answer(expires_in=value))
@@ -333,7 +356,7 @@ def test_an_access_token_that_is_not_text(value: object) -> None:
 
 @pytest.mark.parametrize(
     ("fields", "got"),
-    [({}, "nothing"), ({"expires_in": "soon"}, "a str"), ({"expires_in": -5}, "an int")],
+    [({"expires_in": "soon"}, "a str"), ({"expires_in": -5}, "an int")],
 )
 def test_an_unusable_lifetime_says_what_came(fields: dict[str, Any], got: str) -> None:
     body = json.loads(code_answer())
@@ -359,12 +382,11 @@ def test_no_scope_field_nothing_asked_and_no_previous_token_is_no_scope() -> Non
     assert token.scopes == frozenset()
 
 
-def test_the_token_type_is_googles_or_bearer() -> None:
-    assert exchange(code_answer(token_type="DPoP")).token_type == "DPoP"
+def test_the_token_type_is_bearer_whatever_its_case_or_absence() -> None:
+    assert exchange(code_answer(token_type="bearer")).token_type == "Bearer"
     body = json.loads(code_answer())
     del body["token_type"]
     assert exchange(json.dumps(body).encode()).token_type == "Bearer"
-    assert exchange(code_answer(token_type="")).token_type == "Bearer"
 
 
 def device_answer(**fields: Any) -> bytes:

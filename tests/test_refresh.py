@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import logging
 import subprocess
 import sys
 import textwrap
 import threading
+from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
-from gtoken.accounts import Accounts
+from gtoken.accounts import AccountGrants, Accounts
 from gtoken.emulator.client import Emulator
 from gtoken.errors import ConsentRequired, ScopeNotGranted, ServerError
-from tests.support import login, stored_login, token_from
+from gtoken.refresh import Engine, Flights
+from gtoken.transport import RetryPolicy, Transport
+from tests.support import login, no_wait, stored_login, token_from
 
 GMAIL_RO = "https://www.googleapis.com/auth/gmail.readonly"
 SCOPE = f"openid email {GMAIL_RO}"
@@ -64,7 +70,98 @@ def test_threads_share_one_refresh(emulator, accounts, clock) -> None:
     for t in threads:
         t.join()
     assert len(results) == 16
-    assert len(set(results)) == 1
+    distinct = len(set(results))  # counted: a failure must not print the tokens
+    assert distinct == 1, f"{distinct} different access tokens handed out"
+    assert refreshes(emulator) == 1
+
+
+class NoProcessLock:
+    """The lock between processes taken away (each ``hold`` is granted at once, and counted), so
+    that only the sharing between threads of one process is left to give one refresh."""
+
+    def __init__(self) -> None:
+        self.held = 0
+
+    @contextlib.contextmanager
+    def hold(self, name: str) -> Iterator[None]:
+        self.held += 1
+        yield
+
+
+def test_threads_share_one_refresh_without_the_process_lock(emulator, accounts, clock) -> None:
+    signed_in(emulator, accounts)
+    clock.advance(3600)
+    account = accounts.find().id
+    lock = NoProcessLock()
+    engine = Engine(
+        AccountGrants(accounts.store, accounts.endpoints),
+        lock=lock,
+        transport=no_wait,
+        clock=clock,
+        flights=Flights(),  # this test's own, so that no other engine shares its flights
+    )
+    barrier = threading.Barrier(16)
+    results: list[str] = []
+
+    def ask() -> None:
+        barrier.wait()
+        results.append(engine.fresh(account).access_token or "")
+
+    threads = [threading.Thread(target=ask) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    engine.close()
+    assert len(results) == 16
+    distinct = len(set(results))  # counted: a failure must not print the tokens
+    assert distinct == 1, f"{distinct} different access tokens handed out"
+    assert refreshes(emulator) == 1
+    assert lock.held == 1  # one thread went for the lock; the others shared its answer
+
+
+class RecordingTransport(httpx.BaseTransport):
+    """Real HTTP to loopback addresses, every request's destination written down; anything
+    else is written down and refused without leaving the machine."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self._http = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(f"{request.method} {request.url.copy_with(query=None)}")
+        try:
+            loopback = ipaddress.ip_address(request.url.host).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            raise httpx.ConnectError("this test lets nothing leave the machine", request=request)
+        return self._http.handle_request(request)
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def test_a_refresh_goes_to_the_accounts_own_token_endpoint_only(emulator, tmp_path, clock) -> None:
+    """DESIGN invariant 8: an account whose client_secret.json names another issuer's token
+    endpoint is refreshed there, never at Google's, even though gtoken is set for Google."""
+    recorder = RecordingTransport()
+
+    def transport() -> Transport:
+        return Transport(RetryPolicy(sleep=lambda s: None), client=httpx.Client(transport=recorder))
+
+    env = {"GTOKEN_HOME": str(tmp_path / "home")}  # no GTOKEN_EMULATOR_HOST: Google's endpoints
+    with Accounts(env=env, clock=clock, transport=transport) as accounts:
+        assert accounts.endpoints.emulator is None
+        client, token = stored_login(emulator, accounts, SCOPE)
+        assert client.token_uri == f"{emulator.url}/token"  # the issuer: not Google
+        signing_in = len(recorder.sent)  # what checking the login's ID token asked the issuer
+        clock.advance(3600)
+        fresh = accounts.token()
+    assert fresh.access_token != token.access_token
+    assert recorder.sent[signing_in:] == [f"POST {client.token_uri}"]
+    elsewhere = [sent for sent in recorder.sent if not sent.split()[1].startswith(emulator.url)]
+    assert not elsewhere
     assert refreshes(emulator) == 1
 
 
@@ -112,7 +209,8 @@ def test_processes_share_one_refresh(emulator, accounts, clock, env) -> None:
     tokens = [line for p in procs for line in p.communicate(timeout=60)[0].split()]
     assert all(p.returncode == 0 for p in procs)
     assert len(tokens) == 16
-    assert len(set(tokens)) == 1
+    distinct = len(set(tokens))  # counted: a failure must not print the tokens
+    assert distinct == 1, f"{distinct} different access tokens handed out"
     assert refreshes(emulator) == 1
 
 

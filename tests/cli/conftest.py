@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,29 +83,88 @@ def base_env() -> dict[str, str]:
     return env
 
 
+#: How long one ``gtoken`` command may run before the helpers kill it and fail the test; well
+#: under the per-test limit (pyproject.toml, ``timeout``), so the failure names the command.
+DEADLINE = 60.0
+
+
+class Deadline:
+    """Kills ``proc`` and everything it started (its own process group) once it has run
+    ``seconds``; :meth:`check` then fails the test, naming the command."""
+
+    def __init__(self, proc: subprocess.Popen[Any], args: tuple[str, ...], seconds: float) -> None:
+        self.proc = proc
+        self.args = args
+        self.seconds = seconds
+        self.expired = threading.Event()
+        self._timer = threading.Timer(seconds, self.kill)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def kill(self) -> None:
+        # The test still waits for the command: for it, or for a process it started that
+        # holds its output open.
+        self.expired.set()
+        self._kill_group()
+
+    def stop(self) -> None:
+        """Stop watching; kill the command if it still runs."""
+        self._timer.cancel()
+        if self.proc.poll() is None:
+            self._kill_group()
+        self.proc.wait()
+
+    def _kill_group(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def check(self) -> None:
+        """Stop watching; fail the test if the command had to be killed."""
+        self._timer.cancel()
+        if self.expired.is_set():
+            self.proc.wait(timeout=10)
+            pytest.fail(
+                f"gtoken {' '.join(self.args)} was still running after {self.seconds:g} s "
+                "and was killed"
+            )
+
+
 class Gtoken:
-    """``python -m gtoken`` with the test's GTOKEN_HOME and emulator."""
+    """``python -m gtoken`` with the test's GTOKEN_HOME and emulator.
+
+    Every command runs in its own process group under a :class:`Deadline`: one that hangs is
+    killed, with whatever it started, and fails its test instead of hanging the suite."""
 
     def __init__(self, env: dict[str, str], record: Record) -> None:
         self.env = env
         self.record = record
+        self.deadlines: list[Deadline] = []
 
     def __call__(
         self,
         *args: str,
         input: str | None = None,
         env: Mapping[str, str | None] | None = None,
-        timeout: float = 60,
+        timeout: float = DEADLINE,
     ) -> Run:
-        result = subprocess.run(
-            [sys.executable, "-m", "gtoken", *args],
-            input=input,
-            capture_output=True,
-            text=True,
-            env=self.environment(env),
-            timeout=timeout,
-        )
-        return self.keep(args, result.returncode, result.stdout, result.stderr, env)
+        proc = self.popen(*args, env=env, deadline=timeout)
+        # communicate() returns once the pipes close, which the deadline's kill makes sure of.
+        out, err = proc.communicate(input)
+        self.deadlines[-1].check()
+        return self.keep(args, proc.returncode, out, err, env)
+
+    def watch(
+        self, proc: subprocess.Popen[Any], args: tuple[str, ...], seconds: float = DEADLINE
+    ) -> Deadline:
+        """Put ``proc`` (started with ``start_new_session=True``) under a deadline."""
+        deadline = Deadline(proc, args, seconds)
+        self.deadlines.append(deadline)
+        return deadline
+
+    def kill_all(self) -> None:
+        """Kill every command still running (a test that failed half-way leaves some)."""
+        for deadline in self.deadlines:
+            deadline.stop()
 
     def environment(self, extra: Mapping[str, str | None] | None = None) -> dict[str, str]:
         env = dict(self.env)
@@ -115,20 +176,28 @@ class Gtoken:
         return env
 
     def popen(
-        self, *args: str, env: Mapping[str, str | None] | None = None
+        self,
+        *args: str,
+        env: Mapping[str, str | None] | None = None,
+        deadline: float = DEADLINE,
     ) -> subprocess.Popen[str]:
-        """A running ``gtoken``; hand it to :meth:`keep` with what it wrote when it is done."""
-        return subprocess.Popen(
+        """A running ``gtoken``, killed after ``deadline`` seconds; hand it to :meth:`finish`."""
+        proc = subprocess.Popen(
             [sys.executable, "-m", "gtoken", *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             env=self.environment(env),
+            start_new_session=True,
         )
+        self.watch(proc, args, deadline)
+        return proc
 
-    @staticmethod
-    def read_until(proc: subprocess.Popen[str], text: str) -> list[str]:
+    def deadline_of(self, proc: subprocess.Popen[Any]) -> Deadline:
+        return next(d for d in self.deadlines if d.proc is proc)
+
+    def read_until(self, proc: subprocess.Popen[str], text: str) -> list[str]:
         """Lines of ``proc``'s stderr up to the first that contains ``text``."""
         assert proc.stderr is not None
         seen = []
@@ -136,6 +205,7 @@ class Gtoken:
             seen.append(line)
             if text in line:
                 return seen
+        self.deadline_of(proc).check()  # the end of the stream may be the deadline's kill
         raise AssertionError(f"{text!r} never came: {''.join(seen)}")
 
     def finish(self, proc: subprocess.Popen[str], seen: list[str], args: tuple[str, ...]) -> Run:
@@ -143,10 +213,12 @@ class Gtoken:
         assert proc.stdout is not None
         assert proc.stderr is not None
         # Read through the text streams, not communicate(), which reads the pipes underneath
-        # and would miss what the streams have buffered already.
+        # and would miss what the streams have buffered already. Both reads end at the latest
+        # when the deadline kills the process.
         err = proc.stderr.read()
         out = proc.stdout.read()
-        proc.wait(timeout=30)
+        proc.wait()
+        self.deadline_of(proc).check()
         return self.keep(args, proc.returncode, out, "".join(seen) + err)
 
     def keep(
@@ -225,10 +297,12 @@ def no_leaks(record: Record) -> Iterator[None]:
 
 
 @pytest.fixture
-def gtoken(tmp_path: Path, emulator: Emulator, record: Record) -> Gtoken:
+def gtoken(tmp_path: Path, emulator: Emulator, record: Record) -> Iterator[Gtoken]:
     env = base_env()
     env.update(GTOKEN_HOME=str(tmp_path / "home"), GTOKEN_EMULATOR_HOST=emulator.host)
-    return Gtoken(env, record)
+    gtoken = Gtoken(env, record)
+    yield gtoken
+    gtoken.kill_all()
 
 
 @pytest.fixture

@@ -86,7 +86,9 @@ def run_on_a_terminal(gtoken: Gtoken, *args: str, env: dict[str, str]) -> tuple[
         stdout=subprocess.PIPE,
         stderr=follower,
         env=gtoken.environment(env),
+        start_new_session=True,
     )
+    deadline = gtoken.watch(proc, args)
     os.close(follower)
     chunks = []
     while True:
@@ -98,7 +100,8 @@ def run_on_a_terminal(gtoken: Gtoken, *args: str, env: dict[str, str]) -> tuple[
             break
         chunks.append(chunk)
     os.close(leader)
-    out, _ = proc.communicate(timeout=30)
+    out, _ = proc.communicate()
+    deadline.check()
     text = b"".join(chunks).decode()
     gtoken.keep(args, proc.returncode, out.decode(), text)
     return proc.returncode, text

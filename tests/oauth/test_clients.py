@@ -187,6 +187,200 @@ def test_constructing_directly_checks_the_values():
         ClientSecrets.from_json(42)  # type: ignore[arg-type]
 
 
+# ---------------------------------------------------------------------------- word for word
+
+DOWNLOAD = (
+    "Download the OAuth client's JSON from Google Cloud console: APIs & Services > Credentials > "
+    "OAuth 2.0 Client IDs > Download JSON (a Desktop app client for scripts)."
+)
+
+WRONG_FILES: list[tuple[str, Any, str, str]] = [
+    (
+        "service-account",
+        SERVICE_ACCOUNT,
+        "/home/ann/creds.json is a service-account key, not an OAuth client.",
+        (
+            "Use it as a service account (gtoken's service-account support), or give the OAuth "
+            "client's client_secret.json. "
+        )
+        + DOWNLOAD,
+    ),
+    (
+        "authorized-user",
+        AUTHORIZED_USER,
+        (
+            "/home/ann/creds.json is an authorized_user credentials file (Application Default "
+            "Credentials), not an OAuth client."
+        ),
+        "Adopt it with 'gtoken import', or give the OAuth client's client_secret.json.",
+    ),
+    (
+        "token-json",
+        TOKEN_JSON,
+        "/home/ann/creds.json is a saved token (a quickstart token.json), not an OAuth client.",
+        "Adopt it with 'gtoken import', or give the OAuth client's client_secret.json.",
+    ),
+    (
+        "token-only",
+        {"token": "x"},
+        "/home/ann/creds.json is a saved token (a quickstart token.json), not an OAuth client.",
+        "Adopt it with 'gtoken import', or give the OAuth client's client_secret.json.",
+    ),
+    (
+        "refresh-token-only",
+        {"refresh_token": "x"},
+        "/home/ann/creds.json is a saved token (a quickstart token.json), not an OAuth client.",
+        "Adopt it with 'gtoken import', or give the OAuth client's client_secret.json.",
+    ),
+    (
+        "both",
+        {**INSTALLED, **WEB},
+        (
+            "/home/ann/creds.json has both an 'installed' and a 'web' section; a client is one "
+            "or the other."
+        ),
+        DOWNLOAD,
+    ),
+    (
+        "no-section",
+        {"other": {}},
+        (
+            "/home/ann/creds.json has no 'installed' or 'web' section: it is not an OAuth "
+            "client file."
+        ),
+        DOWNLOAD,
+    ),
+    (
+        "section-not-object",
+        {"installed": "x"},
+        "/home/ann/creds.json has an 'installed' that is not an object.",
+        DOWNLOAD,
+    ),
+    (
+        "no-client-id",
+        installed_with(client_id=None),
+        "/home/ann/creds.json lacks installed.client_id.",
+        DOWNLOAD,
+    ),
+    (
+        "empty-client-id",
+        installed_with(client_id=""),
+        "/home/ann/creds.json has an empty or non-text installed.client_id.",
+        DOWNLOAD,
+    ),
+    (
+        "spaces",
+        installed_with(client_id=f" {CLIENT_ID}"),
+        "/home/ann/creds.json has spaces around installed.client_id.",
+        "Remove them. " + DOWNLOAD,
+    ),
+    (
+        "no-secret",
+        installed_with(client_secret=None),
+        "/home/ann/creds.json lacks installed.client_secret.",
+        DOWNLOAD,
+    ),
+    (
+        "redirects-not-list",
+        installed_with(redirect_uris="http://localhost"),
+        "/home/ann/creds.json has installed.redirect_uris that is not a list of URLs.",
+        DOWNLOAD,
+    ),
+    (
+        "redirects-not-text",
+        installed_with(redirect_uris=["http://localhost", 5]),
+        "/home/ann/creds.json has installed.redirect_uris that is not a list of URLs.",
+        DOWNLOAD,
+    ),
+    (
+        "token-uri-no-scheme",
+        installed_with(token_uri="oauth2.googleapis.com/token"),
+        (
+            "/home/ann/creds.json has installed.token_uri 'oauth2.googleapis.com/token', which "
+            "is not an http(s) URL."
+        ),
+        "Use the https address the OAuth server documents. " + DOWNLOAD,
+    ),
+    (
+        "token-uri-no-host",
+        installed_with(token_uri="https:///token"),
+        (
+            "/home/ann/creds.json has installed.token_uri 'https:///token', which is not an "
+            "http(s) URL."
+        ),
+        "Use the https address the OAuth server documents. " + DOWNLOAD,
+    ),
+    (
+        "auth-uri-ftp",
+        installed_with(auth_uri="ftp://accounts.google.com/"),
+        (
+            "/home/ann/creds.json has installed.auth_uri 'ftp://accounts.google.com/', which is "
+            "not an http(s) URL."
+        ),
+        "Use the https address the OAuth server documents. " + DOWNLOAD,
+    ),
+    (
+        "auth-uri-not-text",
+        installed_with(auth_uri=["x"]),
+        "/home/ann/creds.json has a non-text installed.auth_uri.",
+        DOWNLOAD,
+    ),
+    (
+        "project-not-text",
+        installed_with(project_id=7),
+        "/home/ann/creds.json has a non-text installed.project_id.",
+        DOWNLOAD,
+    ),
+    (
+        "not-json",
+        '{"installed": ',
+        "/home/ann/creds.json is not JSON (line 1, column 15).",
+        DOWNLOAD,
+    ),
+    (
+        "not-utf8",
+        b"\xff\xfe\x00",
+        "/home/ann/creds.json is not JSON (not even UTF-8 text).",
+        DOWNLOAD,
+    ),
+    (
+        "json-list",
+        "[1, 2]",
+        "/home/ann/creds.json is JSON but not an object with an 'installed' or 'web' section.",
+        DOWNLOAD,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("given", "message", "hint"),
+    [case[1:] for case in WRONG_FILES],
+    ids=[case[0] for case in WRONG_FILES],
+)
+def test_every_wrong_file_word_for_word(given: Any, message: str, hint: str) -> None:
+    text = given if isinstance(given, str | bytes) else json.dumps(given)
+    with pytest.raises(ConfigError) as info:
+        ClientSecrets.from_json(text, source="/home/ann/creds.json")
+    assert (info.value.message, info.value.hint) == (message, hint)
+
+
+def test_misuse_word_for_word() -> None:
+    with pytest.raises(ValueError, match=r"^client_id and client_secret must not be empty$"):
+        ClientSecrets(kind="web", client_id="a", client_secret="")
+    with pytest.raises(ValueError, match=r"^kind is 'installed' or 'web', not 'other'$"):
+        ClientSecrets(kind="other", client_id="a", client_secret="b")  # type: ignore[arg-type]
+    with pytest.raises(
+        TypeError, match=r"^client secrets are JSON text or a mapping, not <class 'int'>$"
+    ):
+        ClientSecrets.from_json(42)  # type: ignore[arg-type]
+
+
+def test_the_default_source_is_named_client_secret_json() -> None:
+    with pytest.raises(ConfigError) as info:
+        ClientSecrets.from_json("{}")
+    assert info.value.message.startswith("client_secret.json has no 'installed' or 'web' section")
+
+
 @pytest.mark.parametrize(
     "base", ["http://127.0.0.1:8089", "http://127.5.6.7", "http://[::1]:9", "http://localhost:1"]
 )

@@ -165,3 +165,66 @@ def test_reprs_show_no_secret():
 def test_empty_values_are_misuse(build):
     with pytest.raises(ValueError, match="non-empty"):
         build()
+
+
+# ---------------------------------------------------------------------------- word for word
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (
+            lambda: code_exchange(client(), code="", redirect_uri="http://x/", pkce=Pkce.new()),
+            "code",
+        ),
+        (
+            lambda: code_exchange(client(), code=CODE, redirect_uri="", pkce=Pkce.new()),
+            "redirect_uri",
+        ),
+        (lambda: refresh(client(), ""), "refresh_token"),
+        (lambda: jwt_bearer(token_uri="", assertion=ASSERTION), "token_uri"),
+        (lambda: jwt_bearer(token_uri=endpoints.TOKEN_URI, assertion=""), "assertion"),
+        (lambda: device_authorization(client(), ["openid"], device_url=""), "device_url"),
+        (lambda: device_poll(client(), ""), "device_code"),
+        (lambda: revoke("", revoke_url=endpoints.REVOKE_URI), "token"),
+        (lambda: revoke(ACCESS_TOKEN, revoke_url=""), "revoke_url"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_empty_values_are_named(make, name):
+    with pytest.raises(ValueError, match=f"^{name} must be a non-empty str$"):
+        make()
+
+
+def test_empty_scope_narrowing_word_for_word():
+    with pytest.raises(
+        ValueError, match=r"^scopes, when given, must not be empty \(None means all granted\)$"
+    ):
+        refresh(client(), REFRESH_TOKEN, scopes=[])
+
+
+@pytest.mark.parametrize(
+    ("scopes", "refused"),
+    [([], "an empty scope list"), (["openid", "gmail.readonly"], repr([GMAIL_READONLY]))],
+)
+def test_device_flow_scopes_word_for_word(scopes, refused):
+    import re
+
+    message = (
+        f"the device flow does not allow {refused}; it allows only openid, email, profile, "
+        "drive.appdata, drive.file, youtube, youtube.readonly"
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        device_authorization(client(), scopes, device_url=endpoints.DEVICE_URI)
+
+
+def test_request_repr_word_for_word():
+    request = revoke(ACCESS_TOKEN, revoke_url="https://oauth2.googleapis.com/revoke")
+    assert repr(request) == (
+        "TokenRequest(POST https://oauth2.googleapis.com/revoke, kind='revoke', form=(token=…6789))"
+    )
+    poll = device_poll(client(), DEVICE_CODE)
+    assert repr(poll).endswith(
+        f"form=(grant_type='urn:ietf:params:oauth:grant-type:device_code', device_code=…0123, "
+        f"client_id={CLIENT_ID!r}, client_secret=…MnOp))"
+    )

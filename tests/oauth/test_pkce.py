@@ -50,3 +50,29 @@ def test_repr_hides_the_verifier_and_the_value_is_frozen():
     assert RFC_VERIFIER not in repr(Pkce(RFC_VERIFIER))
     with pytest.raises(dataclasses.FrozenInstanceError):
         pkce.verifier = "x"  # type: ignore[misc]
+
+
+def test_every_challenge_is_the_unpadded_base64url_sha256_of_its_verifier():
+    import base64
+    import hashlib
+
+    for n in range(300):  # one challenge in 64 ends in any given character, 'X' included
+        verifier = f"{n:043d}"
+        challenge = Pkce(verifier).challenge
+        assert len(challenge) == 43
+        digest = base64.urlsafe_b64decode(challenge + "=")
+        assert digest == hashlib.sha256(verifier.encode()).digest()
+
+
+def test_misuse_word_for_word():
+    message = "a PKCE code verifier is 43 to 128 characters of letters, digits and -._~"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        Pkce("short")
+    assert len(Pkce.new(length=128).verifier) == 128
+    with pytest.raises(ValueError, match=r"^a PKCE verifier length is 43 to 128, not 129$"):
+        Pkce.new(length=129)
+
+
+def test_repr_word_for_word():
+    pkce = Pkce("v" * 40 + "WxYz")
+    assert repr(pkce) == f"Pkce(verifier=…WxYz, challenge={pkce.challenge!r}, method='S256')"

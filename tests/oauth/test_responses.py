@@ -14,6 +14,7 @@ from gtoken.oauth import (
     InvalidClient,
     InvalidGrant,
     InvalidScope,
+    OAuthError,
     ProtocolError,
     ServerError,
     SlowDown,
@@ -112,7 +113,7 @@ def test_bearer_in_any_case_or_no_token_type_is_a_bearer_token(token_type):
 
 @pytest.mark.parametrize(
     ("token_type", "says"),
-    [("DPoP", "of type 'DPoP'"), ("mac", "of type 'mac'"), (7, "of type a int"), ("", "''")],
+    [("DPoP", "of type 'DPoP'"), ("mac", "of type 'mac'"), (7, "of type an int"), ("", "''")],
 )
 def test_a_token_type_other_than_bearer_is_refused(token_type, says):
     with pytest.raises(ProtocolError, match="not Bearer") as info:
@@ -317,3 +318,149 @@ def test_revoke_answers():
     assert parse_revoke_response(400, JSON, already) == "already_invalid"
     with pytest.raises(ServerError):
         parse_revoke_response(503, {}, b"")
+
+
+# ---------------------------------------------------------------------------- word for word
+
+
+def test_a_code_exchange_error_speaks_of_the_code() -> None:
+    body = answer(error="invalid_grant", error_description="Malformed auth code.")
+    with pytest.raises(InvalidGrant) as info:
+        exchange(body, status=400)
+    assert info.value.message.startswith("Google refused the authorization code. ")
+    assert info.value.hint.startswith("Start the login again")
+
+
+def test_a_refresh_error_before_the_time_limit_does_not_blame_it() -> None:
+    body = answer(error="invalid_grant", error_description="Token has been expired or revoked.")
+    with pytest.raises(InvalidGrant) as info:
+        parse_token_response(
+            400,
+            JSON,
+            body,
+            grant="refresh_token",
+            now=NOW + timedelta(days=1),
+            requested_scopes={"drive.file"},
+            refresh_token_expires_at=NOW + timedelta(days=7),
+        )
+    assert not any("time limit" in cause for cause in info.value.likely_causes)
+    assert TESTING not in info.value.likely_causes  # a known limit says the app is in Testing
+
+
+@pytest.mark.parametrize("value", [42, ["ya29.x"], {"t": 1}, True])
+def test_an_access_token_that_is_not_text(value: object) -> None:
+    with pytest.raises(ProtocolError) as info:
+        exchange(code_answer(access_token=value))
+    assert info.value.message == "Google's token answer (HTTP 200) has no access_token."
+
+
+@pytest.mark.parametrize(
+    ("fields", "got"),
+    [({"expires_in": "soon"}, "a str"), ({"expires_in": -5}, "an int")],
+)
+def test_an_unusable_lifetime_says_what_came(fields: dict[str, Any], got: str) -> None:
+    body = json.loads(code_answer())
+    del body["expires_in"]
+    with pytest.raises(ProtocolError) as info:
+        exchange(json.dumps({**body, **fields}).encode())
+    assert info.value.message == (
+        "Google's token answer (HTTP 200) has no usable expires_in "
+        f"(got {got}), so its lifetime is unknown."
+    )
+
+
+def test_an_unusable_refresh_token_limit_word_for_word() -> None:
+    with pytest.raises(ProtocolError) as info:
+        exchange(code_answer(refresh_token_expires_in="a week"))
+    assert info.value.message == "Google's token answer has an unusable refresh_token_expires_in."
+
+
+def test_no_scope_field_nothing_asked_and_no_previous_token_is_no_scope() -> None:
+    body = json.loads(code_answer())
+    del body["scope"]
+    token = exchange(json.dumps(body).encode(), requested_scopes=())
+    assert token.scopes == frozenset()
+
+
+def test_the_token_type_is_bearer_whatever_its_case_or_absence() -> None:
+    assert exchange(code_answer(token_type="bearer")).token_type == "Bearer"
+    body = json.loads(code_answer())
+    del body["token_type"]
+    assert exchange(json.dumps(body).encode()).token_type == "Bearer"
+
+
+def device_answer(**fields: Any) -> bytes:
+    base = {
+        "device_code": DEVICE_CODE,
+        "user_code": "GQVQ-JKEC",
+        "verification_url": "https://www.google.com/device",
+        "expires_in": 1800,
+        "interval": 7,
+    }
+    return answer(**{k: v for k, v in {**base, **fields}.items() if v is not None})
+
+
+def test_device_authorization_keeps_googles_interval_and_shows_itself_safely() -> None:
+    device = parse_device_authorization(200, JSON, device_answer(), now=NOW)
+    assert device.interval == 7
+    assert repr(device) == (
+        "DeviceAuthorization(device_code=…0123, user_code='GQVQ-JKEC', "
+        "verification_url='https://www.google.com/device', "
+        "expires_at=2026-05-01T12:30:00+00:00, interval=7)"
+    )
+    assert str(device) == repr(device)
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [
+        {"device_code": None},
+        {"user_code": None},
+        {"verification_url": None},
+        {"expires_in": None},
+        {"expires_in": "half an hour"},
+        {"interval": 0},
+    ],
+    ids=["device_code", "user_code", "verification_url", "expires_in", "bad-expires_in", "no-wait"],
+)
+def test_device_authorization_missing_a_field(missing: dict[str, Any]) -> None:
+    with pytest.raises(ProtocolError) as info:
+        parse_device_authorization(200, JSON, device_answer(**missing), now=NOW)
+    assert info.value.message == (
+        "Google's device-code answer lacks device_code, user_code, verification_url, "
+        "expires_in or interval."
+    )
+
+
+def test_device_authorization_not_json_says_what_was_expected() -> None:
+    html = {"Content-Type": "text/html; charset=UTF-8"}
+    with pytest.raises(ProtocolError) as info:
+        parse_device_authorization(200, html, b"<html></html>", now=NOW)
+    assert info.value.message == (
+        "Google answered HTTP 200 with a non-JSON body (text/html) instead of a device code."
+    )
+    with pytest.raises(ProtocolError) as info:
+        parse_device_authorization(200, JSON, b"[]", now=NOW)
+    assert info.value.message == "Google answered HTTP 200 with JSON that is not a device code."
+
+
+def test_device_authorization_refused_scope_gets_the_device_hint() -> None:
+    # Google's description does not always name the device flow: the request does.
+    body = answer(error="invalid_scope", error_description="Not authorized to request the scopes")
+    with pytest.raises(InvalidScope) as info:
+        parse_device_authorization(400, JSON, body, now=NOW, requested_scopes={"gmail.readonly"})
+    assert info.value.hint.startswith("The device flow allows only openid, email, profile")
+
+
+def test_device_authorization_refused_grant_names_causes() -> None:
+    body = answer(error="invalid_grant")
+    with pytest.raises(InvalidGrant) as info:
+        parse_device_authorization(400, JSON, body, now=NOW, requested_scopes={"gmail.readonly"})
+    assert PASSWORD in info.value.likely_causes  # the requested Gmail scope is known
+
+
+@pytest.mark.parametrize("status", [199, 300, 301])
+def test_revoke_success_is_2xx_only(status: int) -> None:
+    with pytest.raises(OAuthError) as info:
+        parse_revoke_response(status, JSON, b"")
+    assert f"Google answered HTTP {status} with an empty body." in info.value.message

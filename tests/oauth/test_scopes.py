@@ -194,3 +194,29 @@ def test_to_param_round_trips_through_parse(ws):
     assert scopes.parse(scopes.to_param(ws)) == scopes.canonical(ws)
     assert scopes.canonical(scopes.canonical(ws)) == scopes.canonical(ws)
     assert scopes.covers(scopes.canonical(ws), ws)
+
+
+# ---------------------------------------------------------------------------- word for word
+
+
+def test_misuse_word_for_word():
+    with pytest.raises(
+        TypeError,
+        match=r"^scopes is a collection of names; use parse\(\) for a space-separated str$",
+    ):
+        scopes.canonical("openid email")
+    with pytest.raises(TypeError, match=r"^a scope is a str, not int$"):
+        scopes.expand(5)  # type: ignore[arg-type]
+    with pytest.raises(
+        ValueError, match=r"^empty scope: give a name such as 'gmail.readonly' or a scope URL$"
+    ):
+        scopes.expand("  ")
+
+
+def test_a_plain_http_scope_url_is_refused_as_a_url():
+    with pytest.raises(ValueError, match="not a valid scope URL") as info:
+        scopes.expand("http://www.googleapis.com/auth/gmail.readonly")
+    assert str(info.value) == (
+        "scope 'http://www.googleapis.com/auth/gmail.readonly' is not a valid scope URL: "
+        "expected one like 'https://www.googleapis.com/auth/gmail.readonly'"
+    )

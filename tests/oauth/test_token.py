@@ -106,3 +106,97 @@ def test_id_token_errors_show_no_token():
     with pytest.raises(ProtocolError) as info:
         id_token_claims(secret)
     assert secret not in str(info.value)
+
+
+# ---------------------------------------------------------------------------- word for word
+
+
+def _exactly(message: str) -> str:
+    import re
+
+    return f"^{re.escape(message)}$"
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "message"),
+    [
+        ({"access_token": ""}, ValueError, "access_token must be a non-empty str"),
+        ({"expires_at": "soon"}, TypeError, "expires_at is a datetime, not str"),
+        (
+            {"expires_at": datetime(2026, 5, 1)},
+            ValueError,
+            "expires_at must be timezone-aware (for example datetime.now(UTC))",
+        ),
+        (
+            {"refresh_token_expires_at": 5},
+            TypeError,
+            "refresh_token_expires_at is a datetime, not int",
+        ),
+        (
+            {"refresh_token_expires_at": datetime(2026, 5, 1)},
+            ValueError,
+            "refresh_token_expires_at must be timezone-aware (for example datetime.now(UTC))",
+        ),
+        ({"scopes": "openid email"}, TypeError, "scopes is a collection of scope names, not a str"),
+    ],
+)
+def test_bad_values_word_for_word(changes, error, message):
+    values = {"access_token": ACCESS_TOKEN, "expires_at": NOW, **changes}
+    with pytest.raises(error, match=_exactly(message)):
+        Token(**values)
+
+
+def test_now_must_be_an_aware_datetime_word_for_word():
+    token = Token(access_token=ACCESS_TOKEN, expires_at=NOW)
+    with pytest.raises(TypeError, match=_exactly("now is a datetime, not float")):
+        token.expires_within(60, now=1.5)  # type: ignore[arg-type]
+    with pytest.raises(
+        ValueError, match=_exactly("now must be timezone-aware (for example datetime.now(UTC))")
+    ):
+        token.expires_within(60, now=datetime(2026, 5, 1))
+
+
+def test_repr_word_for_word():
+    token = Token(
+        access_token=ACCESS_TOKEN,
+        expires_at=NOW,
+        refresh_token=None,
+        scopes=frozenset({"openid"}),
+        id_token="eyJhbGciOiJSUzI1NiJ9.e30.signature-part-0123",
+    )
+    assert repr(token) == (
+        "Token(access_token=…6789, expires_at=2026-05-01T12:00:00+00:00, refresh_token=None, "
+        "scopes=['openid'], id_token=…0123, token_type='Bearer')"
+    )
+    unknown = Token(access_token=ACCESS_TOKEN, expires_at=None)
+    assert "expires_at=None," in repr(unknown)
+
+
+@pytest.mark.parametrize(
+    ("id_token", "message"),
+    [
+        ("a.b", "The ID token (#{}) is not a JWT."),
+        ("a..c", "The ID token (#{}) is not a JWT."),
+        (None, "The ID token (#{}) is not a JWT."),
+        ("a.!!!!.c", "The ID token (#{}) has a payload that is not base64url JSON."),
+        ("a.WzFd.c", "The ID token (#{}) payload is not an object."),
+    ],
+)
+def test_id_token_errors_word_for_word(id_token, message):
+    import hashlib
+
+    with pytest.raises(ProtocolError) as info:
+        id_token_claims(id_token)
+    shown = hashlib.sha256(str(id_token).encode()).hexdigest()[:8]
+    assert info.value.message == message.format(shown)
+
+
+@pytest.mark.parametrize("padding", range(4))
+def test_id_token_payloads_of_every_length_decode(padding):
+    import base64
+    import json
+
+    claims = {"sub": "1" * padding}
+    payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    assert id_token_claims(f"eyJ.{payload}.sig") == claims
+    assert id_token_claims(f"eyJ.{payload}.") == claims  # the signature is not read

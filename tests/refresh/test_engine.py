@@ -4,6 +4,7 @@ accounts of a gtoken home (real files, real processes for the cross-process lock
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import os
 import subprocess
@@ -21,7 +22,7 @@ import pytest
 from gtoken.emulator.client import Emulator
 from gtoken.errors import ConsentRequired, NetworkError, ServerError
 from gtoken.oauth import ClientSecrets, Token
-from gtoken.refresh import CrossProcessLock, Engine, Grant
+from gtoken.refresh import CrossProcessLock, Engine, Flights, Grant
 from gtoken.store import new_key
 from tests.refresh.backends import (
     PLACEHOLDER_CLIENT,
@@ -199,6 +200,42 @@ def test_engines_sharing_a_store_in_one_process_renew_once(backend: Backend) -> 
     for t in threads:
         t.join()
     assert renew.calls == 1
+
+
+class OpenLock:
+    """No lock between processes: every hold is granted at once, and counted."""
+
+    def __init__(self) -> None:
+        self.held = 0
+
+    @contextlib.contextmanager
+    def hold(self, name: str) -> Iterator[None]:
+        self.held += 1
+        yield
+
+
+def test_threads_share_one_renewal_without_the_process_lock() -> None:
+    # With the cross-process lock (and the read again under it) taken away, only the threads'
+    # single flight is left to make one renewal of sixteen askers.
+    grants = MemoryGrants()
+    grants.put(stored(expires_in=0))
+    lock = OpenLock()
+    renew = Renewals(pause=0.05)
+    one = Engine(grants, lock=lock, flights=Flights())
+    start = threading.Barrier(16)
+    got: list[str | None] = []
+
+    def ask() -> None:
+        start.wait()
+        got.append(one.fresh("g1", renew=renew).access_token)
+
+    threads = [threading.Thread(target=ask) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert (renew.calls, lock.held) == (1, 1)
+    assert got == ["ya29.RENEWED-1-access-token"] * 16
 
 
 @pytest.mark.parametrize(

@@ -86,3 +86,14 @@ def test_a_grant_repr_shows_fingerprints_only():
     assert ACCESS_TOKEN not in text
     assert REFRESH_TOKEN not in text
     assert ID_TOKEN not in text
+
+
+def test_a_new_refresh_token_without_an_id_token_keeps_the_stored_id_token():
+    answer = Token(
+        access_token="ya29.a0NewAccessToken0123456789abcdefXYZ",
+        expires_at=NOW + timedelta(hours=1),
+        refresh_token=NEW_REFRESH_TOKEN,
+        scopes=frozenset({EMAIL_URL}),
+    )
+    merged = keep_refresh_token(held(), answer)
+    assert (merged.refresh_token, merged.id_token) == (NEW_REFRESH_TOKEN, ID_TOKEN)

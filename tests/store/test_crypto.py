@@ -125,3 +125,161 @@ def test_keyring_add_remove_and_misuse() -> None:
         Keyring([])
     with pytest.raises(ValueError, match="not among"):
         Keyring([old], current="00000000")
+
+
+# ---------------------------------------------------------------------------- word for word
+
+K0, K1, K2 = bytes(range(32)), bytes(range(1, 33)), bytes(range(2, 34))
+WHERE = "accounts.refresh_token of row 'acct-1'"
+
+
+def corrupt(keyring: Keyring, sealed: object) -> CorruptRecord:
+    with pytest.raises(CorruptRecord) as info:
+        open_sealed(keyring, sealed, **PLACE)  # type: ignore[arg-type]
+    assert (info.value.table, info.value.row, info.value.field) == (
+        "accounts",
+        "acct-1",
+        "refresh_token",
+    )
+    return info.value
+
+
+@pytest.mark.parametrize("garbage", ["plain text", None, 42, b"v1:630dcd29:AAAA"])
+def test_not_a_sealed_value_word_for_word(garbage: object) -> None:
+    assert corrupt(Keyring([K0]), garbage).message == (
+        f"{WHERE} is not an encrypted gtoken value (expected 'v1:<key id>:<data>')"
+    )
+
+
+def test_damaged_values_word_for_word() -> None:
+    ring = Keyring([K0])
+    sealed = seal(ring, SECRET, **PLACE)
+    kid = ring.current
+    damaged = f"{WHERE} failed to decrypt with key {kid}: it was tampered with, damaged, or moved "
+    damaged += "here from another row or field"
+    body = sealed.split(":")[2]
+    short = f"v1:{kid}:{body[:37]}"  # 27 bytes: less than a nonce and a tag
+    assert corrupt(ring, short).message == damaged
+    just_long_enough = f"v1:{kid}:{body[:38]}"  # 28 bytes, tag wrong
+    assert corrupt(ring, just_long_enough).message == damaged
+    # The same bytes spelled with other trailing bits decode alike but are not what seal() wrote.
+    last = body[-1]
+    other = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    respelled = next(
+        c
+        for c in other
+        if c != last
+        and base64.urlsafe_b64decode(body[:-1] + c + "=" * (-len(body) % 4))
+        == base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    )
+    assert corrupt(ring, f"v1:{kid}:{body[:-1]}{respelled}").message == damaged
+
+
+def test_a_value_that_is_not_utf8_inside_is_damaged() -> None:
+    from gtoken.store.crypto import _associated_data
+
+    ring = Keyring([K0])
+    nonce = bytes(12)
+    ct = ring.cipher(ring.current).encrypt(
+        nonce, b"\xff\xfe", _associated_data("accounts", "acct-1", "refresh_token")
+    )
+    body = base64.urlsafe_b64encode(nonce + ct).rstrip(b"=").decode()
+    assert "failed to decrypt" in corrupt(ring, f"v1:{ring.current}:{body}").message
+
+
+def test_unknown_key_word_for_word() -> None:
+    sealed = seal(Keyring([K0]), SECRET, **PLACE)
+    ring = Keyring([K1, K2], source="/home/ann/.local/share/gtoken/key.json")
+    with pytest.raises(WrongKey) as info:
+        open_sealed(ring, sealed, **PLACE)
+    assert info.value.message.startswith(
+        f"{WHERE} was encrypted with key id {key_id(K0)}, which the keyring "
+        f"(/home/ann/.local/share/gtoken/key.json, ids {key_id(K1)}, {key_id(K2)}) does not hold; "
+        f"give gtoken the key whose id is {key_id(K0)}"
+    )
+
+
+def test_sealed_key_id() -> None:
+    from gtoken.store.crypto import sealed_key_id
+
+    ring = Keyring([K1])
+    assert sealed_key_id(seal(ring, SECRET, **PLACE)) == key_id(K1)
+    for other in ("", "plain", "v1:zz:abc", f"v2:{key_id(K1)}:AAAA", f" v1:{key_id(K1)}:AAAA"):
+        assert sealed_key_id(other) is None
+
+
+def exactly(message: str) -> str:
+    """A ``match`` pattern for ``message`` whole."""
+    return f"^{re.escape(message)}$"
+
+
+def test_keyring_misuse_word_for_word() -> None:
+    with pytest.raises(ValueError, match=exactly("a key must be 32 bytes")):
+        Keyring([b"short"])
+    with pytest.raises(ValueError, match=exactly("a key must be 32 bytes")):
+        Keyring(["x" * 32])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match=exactly("a keyring needs at least one key")):
+        Keyring([])
+    not_among = f"current key id '00000000' is not among the keys ['{key_id(K0)}']"
+    with pytest.raises(ValueError, match=exactly(not_among)):
+        Keyring([K0], current="00000000")
+    ring = Keyring([K0, K1])
+    current = f"key {key_id(K0)} is the current key; make another key current first"
+    with pytest.raises(ValueError, match=exactly(current)):
+        ring.without(key_id(K0))
+    with pytest.raises(KeyError):
+        ring.without("00000000")
+
+
+def test_keyrings_keep_order_current_key_and_source() -> None:
+    ring = Keyring([K0, K1, K0], source="GTOKEN_KEY")  # a key given twice counts once
+    assert ring.ids == (key_id(K0), key_id(K1))
+    assert ring.current == key_id(K0)
+    assert Keyring([K0, K1], current=key_id(K1)).current == key_id(K1)
+
+    grown = ring.with_key(K2)
+    assert (grown.ids, grown.current, grown.source) == (
+        (key_id(K0), key_id(K1), key_id(K2)),
+        key_id(K2),
+        "GTOKEN_KEY",
+    )
+    kept = ring.with_key(K2, make_current=False)
+    assert (kept.current, kept.source) == (key_id(K0), "GTOKEN_KEY")
+
+    smaller = grown.without(key_id(K1))
+    assert (smaller.ids, smaller.current, smaller.source) == (
+        (key_id(K0), key_id(K2)),
+        key_id(K2),
+        "GTOKEN_KEY",
+    )
+
+    merged = Keyring([K2], source="key.json").merged(ring)
+    assert (merged.ids, merged.current, merged.source) == (
+        (key_id(K2), key_id(K0), key_id(K1)),
+        key_id(K2),
+        "key.json",
+    )
+    assert merged[key_id(K1)] == K1
+    assert len(merged) == 3
+
+
+def test_keyring_equality_and_ciphers() -> None:
+    ring = Keyring([K0, K1])
+    assert ring == Keyring([K0, K1])
+    assert ring != Keyring([K1, K0])  # same keys, another current key and order
+    assert ring != Keyring([K0, K1], current=key_id(K1))
+    assert ring != {key_id(K0): K0, key_id(K1): K1}  # a plain mapping is not a keyring
+    assert ring.cipher(key_id(K0)) is ring.cipher(key_id(K0))  # made once
+    assert ring.cipher(key_id(K0)) is not ring.cipher(key_id(K1))
+    assert repr(ring) == f"Keyring(current='{key_id(K0)}', ids={list(ring.ids)!r}, source='given')"
+
+
+def test_merging_keeps_this_rings_current_key_even_when_not_its_first() -> None:
+    ring = Keyring([K0, K1], current=key_id(K1))
+    assert ring.merged(Keyring([K2])).current == key_id(K1)
+
+
+def test_removing_an_unknown_key_names_it() -> None:
+    with pytest.raises(KeyError) as info:
+        Keyring([K0, K1]).without("00000000")
+    assert info.value.args == ("00000000",)

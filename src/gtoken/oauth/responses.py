@@ -227,4 +227,7 @@ def _type(value: object) -> str:
 
 
 def _shape(value: object) -> str:
-    return "nothing" if value is None else f"a {type(value).__name__}"
+    if value is None:
+        return "nothing"
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"

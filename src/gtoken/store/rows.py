@@ -75,7 +75,7 @@ def decode_account(row: Sequence[Any], keyring: Keyring) -> AccountRecord:
                     keyring, raw[name], table="accounts", row=account_id, field=name
                 )
             except CorruptRecord as exc:
-                _corrupt(raw, name, str(exc))
+                _corrupt(raw, name, exc.message)  # its own hint would repeat the way out
     return AccountRecord(**values)
 
 

@@ -386,7 +386,19 @@ class Accounts:
         scopes: Iterable[str] | None,
         min_ttl: float,
     ) -> Token:
-        record = self.find(account, client_id=client_id)
+        return self.fresh_token(
+            self.find(account, client_id=client_id), scopes=scopes, min_ttl=min_ttl
+        )
+
+    def fresh_token(
+        self,
+        record: AccountRecord,
+        *,
+        scopes: Iterable[str] | None = None,
+        min_ttl: float = DEFAULT_MIN_TTL,
+    ) -> Token:
+        """:meth:`token` for an account :meth:`find` already returned, without looking it up
+        again."""
         if scopes is not None:
             self.check_scopes(record, scopes)
         return self.refresher.token(self.refresher.fresh(record.id, min_ttl=min_ttl, known=record))

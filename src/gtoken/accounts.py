@@ -96,7 +96,7 @@ class Account:
                 client_id=record.client_id or "",
                 scopes=frozenset(),
                 status="damaged",
-                status_reason=record.problem,
+                status_reason=f"{record.problem}. {record.fix}",
                 is_default=record.is_default,
                 expires_at=None,
             )

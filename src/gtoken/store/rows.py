@@ -75,7 +75,7 @@ def decode_account(row: Sequence[Any], keyring: Keyring) -> AccountRecord:
                     keyring, raw[name], table="accounts", row=account_id, field=name
                 )
             except CorruptRecord as exc:
-                _corrupt(raw, name, str(exc))
+                _corrupt(raw, name, exc.message)
     return AccountRecord(**values)
 
 
@@ -111,9 +111,10 @@ def _corrupt(raw: dict[str, Any], field: str, detail: str) -> NoReturn:
     account_id = raw["id"] if isinstance(raw["id"], str) and raw["id"] else repr(raw["id"])
     email = raw["email"] if isinstance(raw["email"], str) and raw["email"] else None
     who = f"{account_id} ({email})" if email else account_id
+    # The way out for one account, instead of the generic one for a damaged store.
     raise CorruptRecord(
-        f"the stored account {who} is damaged: {detail}. Nothing was changed. To recover, "
-        f"forget it with `gtoken logout --account {email or account_id}` and log in again",
+        f"the stored account {who} is damaged: {detail}. Nothing was changed",
+        hint=f"Forget it with `gtoken logout --account {email or account_id}` and log in again.",
         table="accounts",
         row=str(account_id),
         field=field,

@@ -246,6 +246,7 @@ class SqliteStore:
                 email=raw["email"] if isinstance(raw["email"], str) else None,
                 is_default=raw["is_default"] == 1,
                 problem=exc.message,
+                fix=exc.hint,
             )
 
     def put(self, record: AccountRecord, *, expected_version: int | None = None) -> AccountRecord:

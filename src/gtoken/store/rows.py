@@ -3,14 +3,14 @@ column and opening every sealed field on the way out."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Final, NoReturn
 
 from gtoken.store.crypto import Keyring, open_sealed, seal
 from gtoken.store.errors import CorruptRecord
-from gtoken.store.records import SECRET_FIELDS, STATUSES, AccountRecord
+from gtoken.store.records import SECRET_FIELDS, STATUSES, AccountHead, AccountRecord
 
-__all__ = ["COLUMNS", "decode_account", "encode_account", "seal_field"]
+__all__ = ["COLUMNS", "decode_account", "decode_head", "encode_account", "seal_field", "update_sql"]
 
 COLUMNS: Final = (
     "id",
@@ -77,6 +77,29 @@ def decode_account(row: Sequence[Any], keyring: Keyring) -> AccountRecord:
             except CorruptRecord as exc:
                 _corrupt(raw, name, exc.message)
     return AccountRecord(**values)
+
+
+def decode_head(row: Sequence[Any]) -> AccountHead | None:
+    """The head of a row of ``id, client_id, email, is_default, updated_at``; None when its id or
+    client is damaged. Opens nothing sealed."""
+    id, client_id, email, is_default, updated_at = row
+    if not (isinstance(id, str) and id and isinstance(client_id, str) and client_id):
+        return None
+    return AccountHead(
+        id=id,
+        client_id=client_id,
+        email=email if isinstance(email, str) else None,
+        is_default=is_default == 1,
+        updated_at=updated_at if type(updated_at) is int else 0,
+    )
+
+
+def update_sql(columns: Iterable[str]) -> str:
+    """``UPDATE accounts`` of ``columns`` (account columns only) for the row ``id = ?``."""
+    columns = list(columns)
+    if not set(columns) <= set(COLUMNS):
+        raise ValueError(f"not account columns: {set(columns) - set(COLUMNS)}")
+    return f"UPDATE accounts SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?"  # noqa: S608
 
 
 def _well_typed(name: str, value: object) -> bool:

@@ -168,6 +168,12 @@ class AccountGrants:
             row=record,
         )
 
+    def reread(self, read: Grant) -> Grant | None:
+        """The account as stored now, its client secret (which no refresh changes) kept from
+        ``read`` instead of opened again."""
+        record = self.store.refreshed(cast("AccountRecord", read.row))
+        return None if record is None else self.grant(record)
+
     def swap(self, read: Grant, token: Token) -> Grant | None:
         with self.store.transaction():
             current = self.store.get(str(read.key))

@@ -65,6 +65,10 @@ __all__ = ["STORE_FILE", "SqliteStore", "open_store"]
 
 # SQL is only ever built from the column names above, never from input.
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM accounts"  # noqa: S608
+# The row with its client secret left sealed in the file (NULL here): see SqliteStore.refreshed.
+_SELECT_TOKENS = (
+    f"SELECT {', '.join('NULL' if c == 'client_secret' else c for c in COLUMNS)} FROM accounts"  # noqa: S608
+)
 _HEADS = "SELECT id, client_id, email, is_default, updated_at FROM accounts"
 _UPSERT_SET = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
 _UPSERT = (
@@ -170,6 +174,15 @@ class SqliteStore:
         """The account ``id``, or None."""
         row = self._conn().execute(f"{_SELECT} WHERE id = ?", (id,)).fetchone()
         return None if row is None else self._decode(row)
+
+    def refreshed(self, record: AccountRecord) -> AccountRecord | None:
+        """``record`` as stored now, or None, for handing out its tokens after a refresh: its
+        client secret, which a refresh never changes, is kept from ``record`` instead of being
+        opened again."""
+        row = self._conn().execute(f"{_SELECT_TOKENS} WHERE id = ?", (record.id,)).fetchone()
+        if row is None:
+            return None
+        return replace(self._decode(row), client_secret=record.client_secret)
 
     def get_default(self, client_id: str) -> AccountRecord | None:
         """The default account of ``client_id``, or None."""

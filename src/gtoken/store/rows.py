@@ -1,5 +1,6 @@
-"""Between ``accounts`` rows and :class:`AccountRecord`: sealing on the way in, checking every
-column and opening every sealed field on the way out."""
+"""Between ``accounts`` rows and :class:`AccountRecord`: the SQL that reads and writes whole
+rows, sealing on the way in, checking every column and opening every sealed field on the way
+out."""
 
 from __future__ import annotations
 
@@ -10,7 +11,18 @@ from gtoken.store.crypto import Keyring, open_sealed, seal
 from gtoken.store.errors import CorruptRecord
 from gtoken.store.records import SECRET_FIELDS, STATUSES, AccountHead, AccountRecord
 
-__all__ = ["COLUMNS", "decode_account", "decode_head", "encode_account", "seal_field", "update_sql"]
+__all__ = [
+    "COLUMNS",
+    "SELECT_ACCOUNTS",
+    "SELECT_HEADS",
+    "SELECT_TOKENS",
+    "UPSERT_ACCOUNT",
+    "decode_account",
+    "decode_head",
+    "encode_account",
+    "seal_field",
+    "update_sql",
+]
 
 COLUMNS: Final = (
     "id",
@@ -28,6 +40,20 @@ COLUMNS: Final = (
     "updated_at",
     "version",
     *SECRET_FIELDS,
+)
+
+# SQL is only ever built from the column names above, never from input.
+SELECT_ACCOUNTS: Final = f"SELECT {', '.join(COLUMNS)} FROM accounts"  # noqa: S608
+#: Rows with the client secret left sealed in the file (NULL here), for reading back tokens.
+SELECT_TOKENS: Final = (
+    f"SELECT {', '.join('NULL' if c == 'client_secret' else c for c in COLUMNS)} FROM accounts"  # noqa: S608
+)
+#: Rows for :func:`decode_head`.
+SELECT_HEADS: Final = "SELECT id, client_id, email, is_default, updated_at FROM accounts"
+_UPSERT_SET = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
+UPSERT_ACCOUNT: Final = (
+    f"INSERT INTO accounts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"  # noqa: S608
+    f" ON CONFLICT (id) DO UPDATE SET {_UPSERT_SET}"
 )
 
 _TEXT: Final = frozenset({"client_id", "scopes", "token_uri"})

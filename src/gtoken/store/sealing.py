@@ -23,7 +23,7 @@ from gtoken.errors import WrongKey
 from gtoken.store.crypto import Keyring, open_sealed, seal
 from gtoken.store.format import ENV_KEY, KEY_FILE
 from gtoken.store.records import SECRET_FIELDS
-from gtoken.store.rows import COLUMNS, decode_account, seal_field, update_sql
+from gtoken.store.rows import SELECT_ACCOUNTS, decode_account, seal_field, update_sql
 
 __all__ = ["SEALING_KEY", "SealingKeys", "key_ids_in_use", "reseal"]
 
@@ -37,7 +37,6 @@ _SEALED_VALUES = " UNION ".join(
     [f"SELECT substr({c}, 1, 11) AS p FROM accounts" for c in SECRET_FIELDS]  # noqa: S608
     + ["SELECT substr(value, 1, 11) AS p FROM kv"]
 )
-_ACCOUNTS = f"SELECT {', '.join(COLUMNS)} FROM accounts"  # noqa: S608
 _KEY_IDS = f"SELECT DISTINCT p FROM ({_SEALED_VALUES}) WHERE p IS NOT NULL"  # noqa: S608
 _KEY_ID_PREFIX = re.compile(r"v1:([0-9a-f]{8})")
 _KEY_ID = re.compile(r"[0-9a-f]{8}")
@@ -150,7 +149,7 @@ def reseal(conn: sqlite3.Connection, reader: Keyring, writer: Keyring) -> int:
     caller's transaction (which also records the new key); the number of values re-sealed. Each
     account row is checked whole before anything of it changes."""
     count = 0
-    for row in conn.execute(f"{_ACCOUNTS} ORDER BY id").fetchall():
+    for row in conn.execute(f"{SELECT_ACCOUNTS} ORDER BY id").fetchall():
         record = decode_account(row, reader)
         values = [seal_field(writer, record.id, c, getattr(record, c)) for c in SECRET_FIELDS]
         conn.execute(update_sql(SECRET_FIELDS), [*values, record.id])

@@ -58,23 +58,20 @@ from gtoken.store.records import (
     Keep,
     Status,
 )
-from gtoken.store.rows import COLUMNS, decode_account, decode_head, encode_account, update_sql
+from gtoken.store.rows import (
+    COLUMNS,
+    SELECT_ACCOUNTS,
+    SELECT_HEADS,
+    SELECT_TOKENS,
+    UPSERT_ACCOUNT,
+    decode_account,
+    decode_head,
+    encode_account,
+    update_sql,
+)
 from gtoken.store.sealing import SealingKeys, key_ids_in_use, reseal
 
 __all__ = ["STORE_FILE", "SqliteStore", "open_store"]
-
-# SQL is only ever built from the column names above, never from input.
-_SELECT = f"SELECT {', '.join(COLUMNS)} FROM accounts"  # noqa: S608
-# The row with its client secret left sealed in the file (NULL here): see SqliteStore.refreshed.
-_SELECT_TOKENS = (
-    f"SELECT {', '.join('NULL' if c == 'client_secret' else c for c in COLUMNS)} FROM accounts"  # noqa: S608
-)
-_HEADS = "SELECT id, client_id, email, is_default, updated_at FROM accounts"
-_UPSERT_SET = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
-_UPSERT = (
-    f"INSERT INTO accounts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"  # noqa: S608
-    f" ON CONFLICT (id) DO UPDATE SET {_UPSERT_SET}"
-)
 
 
 def open_store(env: Mapping[str, str] = os.environ, *, home: Path | None = None) -> SqliteStore:
@@ -172,21 +169,21 @@ class SqliteStore:
 
     def get(self, id: str) -> AccountRecord | None:
         """The account ``id``, or None."""
-        row = self._conn().execute(f"{_SELECT} WHERE id = ?", (id,)).fetchone()
+        row = self._conn().execute(f"{SELECT_ACCOUNTS} WHERE id = ?", (id,)).fetchone()
         return None if row is None else self._decode(row)
 
     def refreshed(self, record: AccountRecord) -> AccountRecord | None:
         """``record`` as stored now, or None, for handing out its tokens after a refresh: its
         client secret, which a refresh never changes, is kept from ``record`` instead of being
         opened again."""
-        row = self._conn().execute(f"{_SELECT_TOKENS} WHERE id = ?", (record.id,)).fetchone()
+        row = self._conn().execute(f"{SELECT_TOKENS} WHERE id = ?", (record.id,)).fetchone()
         if row is None:
             return None
         return replace(self._decode(row), client_secret=record.client_secret)
 
     def get_default(self, client_id: str) -> AccountRecord | None:
         """The default account of ``client_id``, or None."""
-        sql = f"{_SELECT} WHERE client_id = ? AND is_default = 1"
+        sql = f"{SELECT_ACCOUNTS} WHERE client_id = ? AND is_default = 1"
         row = self._conn().execute(sql, (client_id,)).fetchone()
         return None if row is None else self._decode(row)
 
@@ -204,7 +201,7 @@ class SqliteStore:
 
     def entry(self, id: str) -> AccountRecord | DamagedAccount | None:
         """The account ``id`` (a :class:`DamagedAccount` if it does not open), or None."""
-        row = self._conn().execute(f"{_SELECT} WHERE id = ?", (id,)).fetchone()
+        row = self._conn().execute(f"{SELECT_ACCOUNTS} WHERE id = ?", (id,)).fetchone()
         return None if row is None else self._entry(row)
 
     def heads(
@@ -231,7 +228,7 @@ class SqliteStore:
             params.append(client_id)
         if default:
             where.append(DEFAULTS_WHERE)
-        sql = _HEADS + (f" WHERE {' AND '.join(where)}" if where else "")
+        sql = SELECT_HEADS + (f" WHERE {' AND '.join(where)}" if where else "")
         sql += f" ORDER BY {ACCOUNT_ORDER}"
         by_name_of_client = name is not None and client_id is not None
         if limit is not None and not by_name_of_client:
@@ -244,7 +241,7 @@ class SqliteStore:
 
     def _rows(self, client_id: str | None) -> builtins.list[Any]:
         where, params = ("WHERE client_id = ?", (client_id,)) if client_id else ("", ())
-        rows = self._conn().execute(f"{_SELECT} {where} ORDER BY {ACCOUNT_ORDER}", params)
+        rows = self._conn().execute(f"{SELECT_ACCOUNTS} {where} ORDER BY {ACCOUNT_ORDER}", params)
         return rows.fetchall()
 
     def _entry(self, row: Any) -> AccountRecord | DamagedAccount:
@@ -288,7 +285,7 @@ class SqliteStore:
                 self._clear_default(conn, record.client_id, record.id, now)
             # An upsert, not INSERT OR REPLACE, which would delete any row in the way of a
             # unique index instead of failing.
-            conn.execute(_UPSERT, [values[name] for name in COLUMNS])
+            conn.execute(UPSERT_ACCOUNT, [values[name] for name in COLUMNS])
             return self._require(conn, record.id)
 
     def update_tokens(
@@ -372,7 +369,7 @@ class SqliteStore:
             return updated
 
     def _require(self, conn: sqlite3.Connection, id: str) -> AccountRecord:
-        row = conn.execute(f"{_SELECT} WHERE id = ?", (id,)).fetchone()
+        row = conn.execute(f"{SELECT_ACCOUNTS} WHERE id = ?", (id,)).fetchone()
         if row is None:
             raise NotFound(f"no account with id {id!r} in {self.path}")
         return self._decode(row)

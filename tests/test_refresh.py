@@ -19,6 +19,10 @@ from gtoken.accounts import AccountGrants, Accounts
 from gtoken.emulator.client import Emulator
 from gtoken.errors import ConsentRequired, ScopeNotGranted, ServerError
 from gtoken.refresh import Engine, Flights
+from gtoken.store import AccountRecord
+from gtoken.store.format import STORE_FILE
+from gtoken.store.keys import load_keyring
+from gtoken.store.sqlite import SqliteStore
 from gtoken.transport import RetryPolicy, Transport
 from tests.support import login, no_wait, stored_login, token_from
 
@@ -40,6 +44,30 @@ def test_a_valid_token_is_handed_out_without_asking_google(emulator, accounts) -
     got = accounts.token()
     assert got.access_token == token.access_token
     assert refreshes(emulator) == 0
+
+
+class CountingStore(SqliteStore):
+    """The real store, counting the accounts it reads and opens."""
+
+    gets = 0
+
+    def get(self, id: str) -> AccountRecord | None:
+        self.gets += 1
+        return super().get(id)
+
+
+def test_a_token_for_a_found_account_reads_it_no_more(emulator, accounts, env, clock) -> None:
+    _, token = signed_in(emulator, accounts)
+    home = accounts.home
+    store = CountingStore(home / STORE_FILE, load_keyring(home, env, create=False))
+    with Accounts(env=env, store=store, clock=clock, transport=no_wait) as counted:
+        record = counted.find()
+        assert store.gets == 1
+
+        got = counted.fresh_token(record, scopes=[GMAIL_RO])
+
+        assert store.gets == 1
+        assert got.access_token == token.access_token
 
 
 def test_an_expiring_token_is_refreshed_once_and_stored(emulator, accounts, clock, env) -> None:

@@ -96,7 +96,7 @@ class Account:
                 client_id=record.client_id or "",
                 scopes=frozenset(),
                 status="damaged",
-                status_reason=record.problem,
+                status_reason=f"{record.problem}. {record.fix}",
                 is_default=record.is_default,
                 expires_at=None,
             )
@@ -167,6 +167,12 @@ class AccountGrants:
             status_reason=record.status_reason,
             row=record,
         )
+
+    def reread(self, read: Grant) -> Grant | None:
+        """The account as stored now, its client secret (which no refresh changes) kept from
+        ``read`` instead of opened again."""
+        record = self.store.refreshed(cast("AccountRecord", read.row))
+        return None if record is None else self.grant(record)
 
     def swap(self, read: Grant, token: Token) -> Grant | None:
         with self.store.transaction():
@@ -386,7 +392,19 @@ class Accounts:
         scopes: Iterable[str] | None,
         min_ttl: float,
     ) -> Token:
-        record = self.find(account, client_id=client_id)
+        return self.fresh_token(
+            self.find(account, client_id=client_id), scopes=scopes, min_ttl=min_ttl
+        )
+
+    def fresh_token(
+        self,
+        record: AccountRecord,
+        *,
+        scopes: Iterable[str] | None = None,
+        min_ttl: float = DEFAULT_MIN_TTL,
+    ) -> Token:
+        """:meth:`token` for an account :meth:`find` already returned, without looking it up
+        again."""
         if scopes is not None:
             self.check_scopes(record, scopes)
         return self.refresher.token(self.refresher.fresh(record.id, min_ttl=min_ttl, known=record))

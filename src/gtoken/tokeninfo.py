@@ -68,7 +68,7 @@ def tokeninfo(accounts: Accounts, account: str | None = None) -> TokenInfo:
     url = accounts.issuers.of(record.token_uri).endpoint(
         "tokeninfo", to=f"ask about the token of {record.email or record.id}"
     )
-    token = accounts.token(record.id)
+    token = accounts.fresh_token(record)
     response = accounts.refresher.transport().request(
         "POST",
         url,

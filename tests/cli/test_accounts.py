@@ -72,7 +72,7 @@ def test_logout_forgets_without_telling_google(
     assert httpx.get(labels, headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 
-def test_revoke_revokes_at_google_then_forgets(
+def test_revoke_revokes_at_the_issuer_then_forgets(
     gtoken: Gtoken, signed_in: Run, emulator: Emulator
 ) -> None:
     token = gtoken("token").stdout.strip()
@@ -80,7 +80,7 @@ def test_revoke_revokes_at_google_then_forgets(
     run = gtoken("revoke")
 
     assert run.returncode == 0, run.stderr
-    assert f"Revoked {EMAIL}" in run.stderr
+    assert f"Revoked {EMAIL}'s grant at its issuer" in run.stderr
     labels = f"{emulator.url}/gmail/v1/users/me/labels"
     assert httpx.get(labels, headers={"Authorization": f"Bearer {token}"}).status_code == 401
     after = gtoken("token")

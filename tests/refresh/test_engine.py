@@ -7,6 +7,7 @@ import base64
 import contextlib
 import dataclasses
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -22,7 +23,7 @@ import pytest
 from gtoken.emulator.client import Emulator
 from gtoken.errors import ConsentRequired, NetworkError, ServerError
 from gtoken.oauth import ClientSecrets, Token
-from gtoken.refresh import CrossProcessLock, Engine, Flights, Grant
+from gtoken.refresh import CrossProcessLock, Engine, Flights, Grant, keep_refresh_token
 from gtoken.store import new_key
 from tests.refresh.backends import (
     PLACEHOLDER_CLIENT,
@@ -354,6 +355,55 @@ def test_invalid_grant_marks_the_grant_with_the_cause_and_keeps_the_refresh_toke
 
 
 # -- processes -------------------------------------------------------------------------------
+
+
+class RenewedMeanwhile:
+    """A waiting lock that another process always holds first: ``meanwhile`` is what that
+    process does before it lets go."""
+
+    def __init__(self, meanwhile: Callable[[], None]) -> None:
+        self.meanwhile = meanwhile
+
+    @contextlib.contextmanager
+    def hold(self, name: str) -> Iterator[None]:
+        yield
+
+    @contextlib.contextmanager
+    def first_or_wait(self, name: str) -> Iterator[bool]:
+        self.meanwhile()
+        yield False
+
+
+def test_a_process_that_waited_opens_only_the_renewed_tokens(tmp_path: Path) -> None:
+    grants = sqlite_grants(tmp_path, "127.0.0.1:9")
+    grants.put(stored(expires_in=0))
+    read = grants.read("g1")
+    assert read is not None
+
+    def other_process_renews() -> None:
+        fresh = Token(
+            access_token="ya29.FROM-THE-OTHER-PROCESS",
+            expires_at=now() + timedelta(hours=1),
+            scopes=SCOPES,
+        )
+        assert grants.swap(read, keep_refresh_token(read, fresh)) is not None
+        # The client secret is damaged after it was read: reading it again would fail.
+        with sqlite3.connect(grants.store.path) as db:
+            db.execute("UPDATE accounts SET client_secret = 'v1:damaged' WHERE id = 'g1'")
+
+    renewals = Renewals()
+    engine = Engine(grants, lock=RenewedMeanwhile(other_process_renews), transport=no_wait)
+    try:
+        got = engine.fresh("g1", known=read, renew=renewals)
+    finally:
+        grants.store.close()
+
+    assert got.access_token == "ya29.FROM-THE-OTHER-PROCESS"
+    assert got.refresh_token == OLD_REFRESH
+    assert got.id_token == ID_TOKEN
+    assert got.client == read.client
+    assert renewals.calls == 0
+
 
 WORKER = textwrap.dedent(
     """

@@ -294,9 +294,10 @@ def _revoke(command: Command) -> None:
     sub = command(
         "revoke",
         "commands.accounts:revoke",
-        "revoke the account's access at Google, then forget it",
-        "Revoke the account's grant at Google (its refresh and access tokens stop working\n"
-        "everywhere) and remove it from the store.",
+        "revoke the account's access at its issuer, then forget it",
+        "Revoke the account's grant at the issuer of its tokens (Google, or the server named by\n"
+        "its token_uri): its refresh and access tokens stop working everywhere. Then remove it\n"
+        "from the store.",
     )
     _account(sub)
 
@@ -305,9 +306,9 @@ def _logout(command: Command) -> None:
     sub = command(
         "logout",
         "commands.accounts:logout",
-        "forget the account (Google is not told)",
-        "Remove the account from the store. Its grant at Google stays; gtoken revoke also\n"
-        "revokes it there.",
+        "forget the account (its issuer is not told)",
+        "Remove the account from the store. Its grant at the issuer of its tokens stays;\n"
+        "gtoken revoke also revokes it there.",
     )
     _account(sub)
 

@@ -79,6 +79,11 @@ def run_login(
     ``scopes``; it carries an ID token when ``openid`` or ``email`` were asked. Messages and
     prompts go to ``console``; ``sleep`` and ``now`` pace the device flow and date the token.
 
+    ``login_hint`` only suggests the account on the consent page (the device flow has no such
+    hint): the person may still sign in as someone else. Who did is known only once the ID token
+    is checked against its issuer, which :meth:`gtoken.accounts.Accounts.login` does before it
+    stores anything, refusing (and revoking) another account than the one it was asked for.
+
     Raises AccessDenied, StateMismatch, LoginTimeout, AuthorizationError (unusable pasted input),
     ConfigError (a Web client; scopes the device flow refuses) and the token endpoint's errors.
     """

@@ -17,7 +17,8 @@ SQLite or PostgreSQL all go through :meth:`Engine.fresh`, so each rule below is 
 - processes take the grant's cross-process lock and read the grant again once they hold it, so
   the ones that waited find the token another process stored (:meth:`Engine._renew_locked`);
   with a :class:`~gtoken.refresh.locks.WaitingLock` (``FileLocks`` is one) the processes that
-  waited read it all at once, holding the lock shared, instead of one after another;
+  waited read it all at once, holding the lock shared, instead of one after another, and from a
+  :class:`RereadingStore` only what handing out the token needs;
 - a grant that needs consent is not sent to Google again;
 - Google's answer keeps the stored refresh token when it sends none, and a new one replaces it
   (:func:`keep_refresh_token`);
@@ -39,7 +40,7 @@ import time
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from gtoken.errors import ConsentRequired, InvalidGrant, StoreError
 from gtoken.oauth import grants
@@ -61,6 +62,7 @@ __all__ = [
     "GrantStatus",
     "GrantStore",
     "Renew",
+    "RereadingStore",
     "consent_reason",
     "keep_refresh_token",
     "refresh_answer",
@@ -144,6 +146,17 @@ class GrantStore(Protocol):
     def mark(self, read: Grant, status: GrantStatus, reason: str) -> None:
         """Record that grant ``read.key`` is ``status`` ("needs_consent"), with a reason for
         people. Its tokens are left as they are."""
+        ...
+
+
+@runtime_checkable
+class RereadingStore(GrantStore, Protocol):
+    """A :class:`GrantStore` that reads a grant again more cheaply after another process renewed
+    it (many processes do that at once when a token expires)."""
+
+    def reread(self, read: Grant) -> Grant | None:
+        """The grant ``read.key`` as stored now, its tokens, expiry, scopes and status read
+        again; what no renewal changes may be kept from ``read`` instead of read and opened."""
         ...
 
 
@@ -260,19 +273,30 @@ class Engine:
         if usable(grant, min_ttl, self.clock(), rejected):
             return grant
         flight = f"{self.grants.name}\0{key!r}"
-        return self.flights.run(flight, lambda: self._renew_locked(key, min_ttl, rejected, renew))
+        return self.flights.run(flight, lambda: self._renew_locked(grant, min_ttl, rejected, renew))
 
     def _read(self, key: Hashable) -> Grant:
-        grant = self.grants.read(key)
+        return self._found(key, self.grants.read(key))
+
+    @staticmethod
+    def _found(key: Hashable, grant: Grant | None) -> Grant:
         if grant is None:
             raise ConsentRequired(
                 str(key), "it is not in the store (logged out?)", hint="Sign in with gtoken login."
             )
         return grant
 
+    def _reread(self, read: Grant) -> Grant:
+        """``read`` as another process left it: only what handing out its token needs, when the
+        store can read just that."""
+        if not isinstance(self.grants, RereadingStore):
+            return self._read(read.key)
+        return self._found(read.key, self.grants.reread(read))
+
     def _renew_locked(
-        self, key: Hashable, min_ttl: float, rejected: str | None, renew: Renew | None
+        self, read: Grant, min_ttl: float, rejected: str | None, renew: Renew | None
     ) -> Grant:
+        key = read.key
         name = f"refresh:{self.grants.name}\0{key!r}"
         if isinstance(self.lock, WaitingLock):
             with self.lock.first_or_wait(name) as first:
@@ -280,7 +304,7 @@ class Engine:
                     return self._renew_held(key, min_ttl, rejected, renew)
                 # Another process was renewing it: its result is read by every process that
                 # waited, at once. Only when it left none usable does this one queue to renew.
-                grant = self._read(key)
+                grant = self._reread(read)
                 if usable(grant, min_ttl, self.clock(), rejected):
                     return grant
         with self.lock.hold(name):

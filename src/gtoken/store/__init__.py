@@ -1,8 +1,9 @@
 """The token store: accounts with encrypted tokens, in an SQLite file, and the keys that seal them.
 
-See :mod:`gtoken.store.sqlite` for the store and its concurrency guarantees,
-:mod:`gtoken.store.keys` for where keys come from, and :mod:`gtoken.store.crypto` for the format
-of a sealed value.
+See :mod:`gtoken.store.sqlite` for the store and its concurrency guarantees (its rows in
+:mod:`gtoken.store.rows`, its key-value entries in :mod:`gtoken.store.kv`, its leases in
+:mod:`gtoken.store.leases`), :mod:`gtoken.store.keys` for where keys come from, and
+:mod:`gtoken.store.crypto` for the format of a sealed value.
 """
 
 from __future__ import annotations

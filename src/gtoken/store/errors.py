@@ -53,8 +53,10 @@ class InsecurePermissions(errors.ConfigError):
 class CorruptRecord(StoreError):
     """A stored value fails to decrypt (tampered with, or moved) or does not parse."""
 
-    def __init__(self, message: str, *, table: str, row: str, field: str) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, table: str, row: str, field: str, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
         self.table = table
         self.row = row
         self.field = field

@@ -114,13 +114,14 @@ class AccountHead:
 @dataclass(frozen=True, kw_only=True)
 class DamagedAccount:
     """A stored account that does not open (a damaged byte, a value moved from another row): what
-    could be read of it, and ``problem``, which says what is wrong and how to recover."""
+    could be read of it, ``problem``, which says what is wrong, and ``fix``, how to recover."""
 
     id: str
     client_id: str | None
     email: str | None
     is_default: bool
     problem: str
+    fix: str
 
     @property
     def label(self) -> str:

@@ -1,16 +1,28 @@
-"""Between ``accounts`` rows and :class:`AccountRecord`: sealing on the way in, checking every
-column and opening every sealed field on the way out."""
+"""Between ``accounts`` rows and :class:`AccountRecord`: the SQL that reads and writes whole
+rows, sealing on the way in, checking every column and opening every sealed field on the way
+out."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Final, NoReturn
 
 from gtoken.store.crypto import Keyring, open_sealed, seal
 from gtoken.store.errors import CorruptRecord
-from gtoken.store.records import SECRET_FIELDS, STATUSES, AccountRecord
+from gtoken.store.records import SECRET_FIELDS, STATUSES, AccountHead, AccountRecord
 
-__all__ = ["COLUMNS", "decode_account", "encode_account", "seal_field"]
+__all__ = [
+    "COLUMNS",
+    "SELECT_ACCOUNTS",
+    "SELECT_HEADS",
+    "SELECT_TOKENS",
+    "UPSERT_ACCOUNT",
+    "decode_account",
+    "decode_head",
+    "encode_account",
+    "seal_field",
+    "update_sql",
+]
 
 COLUMNS: Final = (
     "id",
@@ -28,6 +40,20 @@ COLUMNS: Final = (
     "updated_at",
     "version",
     *SECRET_FIELDS,
+)
+
+# SQL is only ever built from the column names above, never from input.
+SELECT_ACCOUNTS: Final = f"SELECT {', '.join(COLUMNS)} FROM accounts"  # noqa: S608
+#: Rows with the client secret left sealed in the file (NULL here), for reading back tokens.
+SELECT_TOKENS: Final = (
+    f"SELECT {', '.join('NULL' if c == 'client_secret' else c for c in COLUMNS)} FROM accounts"  # noqa: S608
+)
+#: Rows for :func:`decode_head`.
+SELECT_HEADS: Final = "SELECT id, client_id, email, is_default, updated_at FROM accounts"
+_UPSERT_SET = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
+UPSERT_ACCOUNT: Final = (
+    f"INSERT INTO accounts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"  # noqa: S608
+    f" ON CONFLICT (id) DO UPDATE SET {_UPSERT_SET}"
 )
 
 _TEXT: Final = frozenset({"client_id", "scopes", "token_uri"})
@@ -79,6 +105,29 @@ def decode_account(row: Sequence[Any], keyring: Keyring) -> AccountRecord:
     return AccountRecord(**values)
 
 
+def decode_head(row: Sequence[Any]) -> AccountHead | None:
+    """The head of a row of ``id, client_id, email, is_default, updated_at``; None when its id or
+    client is damaged. Opens nothing sealed."""
+    id, client_id, email, is_default, updated_at = row
+    if not (isinstance(id, str) and id and isinstance(client_id, str) and client_id):
+        return None
+    return AccountHead(
+        id=id,
+        client_id=client_id,
+        email=email if isinstance(email, str) else None,
+        is_default=is_default == 1,
+        updated_at=updated_at if type(updated_at) is int else 0,
+    )
+
+
+def update_sql(columns: Iterable[str]) -> str:
+    """``UPDATE accounts`` of ``columns`` (account columns only) for the row ``id = ?``."""
+    columns = list(columns)
+    if not set(columns) <= set(COLUMNS):
+        raise ValueError(f"not account columns: {set(columns) - set(COLUMNS)}")
+    return f"UPDATE accounts SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?"  # noqa: S608
+
+
 def _well_typed(name: str, value: object) -> bool:
     if name in _TEXT:
         return isinstance(value, str) and (name == "scopes" or bool(value))
@@ -111,9 +160,10 @@ def _corrupt(raw: dict[str, Any], field: str, detail: str) -> NoReturn:
     account_id = raw["id"] if isinstance(raw["id"], str) and raw["id"] else repr(raw["id"])
     email = raw["email"] if isinstance(raw["email"], str) and raw["email"] else None
     who = f"{account_id} ({email})" if email else account_id
+    # The way out for one account, instead of the generic one for a damaged store.
     raise CorruptRecord(
-        f"the stored account {who} is damaged: {detail}. Nothing was changed. To recover, "
-        f"forget it with `gtoken logout --account {email or account_id}` and log in again",
+        f"the stored account {who} is damaged: {detail}. Nothing was changed",
+        hint=f"Forget it with `gtoken logout --account {email or account_id}` and log in again.",
         table="accounts",
         row=str(account_id),
         field=field,

@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import TypeVar
 
 from gtoken.errors import WrongKey
-from gtoken.store.crypto import Keyring, seal
+from gtoken.store.crypto import Keyring, open_sealed, seal
 from gtoken.store.format import ENV_KEY, KEY_FILE
 from gtoken.store.records import SECRET_FIELDS
+from gtoken.store.rows import SELECT_ACCOUNTS, decode_account, seal_field, update_sql
 
-__all__ = ["SEALING_KEY", "SealingKeys", "key_ids_in_use"]
+__all__ = ["SEALING_KEY", "SealingKeys", "key_ids_in_use", "reseal"]
 
 T = TypeVar("T")
 
@@ -141,3 +142,24 @@ class SealingKeys:
             f"Nothing was changed. To fix it, {how}",
             key_id=missing[0],
         )
+
+
+def reseal(conn: sqlite3.Connection, reader: Keyring, writer: Keyring) -> int:
+    """Open every sealed value with ``reader`` and seal it again with ``writer``, inside the
+    caller's transaction (which also records the new key); the number of values re-sealed. Each
+    account row is checked whole before anything of it changes."""
+    count = 0
+    for row in conn.execute(f"{SELECT_ACCOUNTS} ORDER BY id").fetchall():
+        record = decode_account(row, reader)
+        values = [seal_field(writer, record.id, c, getattr(record, c)) for c in SECRET_FIELDS]
+        conn.execute(update_sql(SECRET_FIELDS), [*values, record.id])
+        count += sum(v is not None for v in values)
+    rows = conn.execute("SELECT namespace, key, value FROM kv ORDER BY namespace, key")
+    entries = [e for e in rows.fetchall() if tuple(e[:2]) != SEALING_KEY]
+    for namespace, key, value in entries:
+        plain = open_sealed(reader, value, table="kv", row=namespace, field=key)
+        conn.execute(
+            "UPDATE kv SET value = ? WHERE namespace = ? AND key = ?",
+            (seal(writer, plain, table="kv", row=namespace, field=key), namespace, key),
+        )
+    return count + len(entries)

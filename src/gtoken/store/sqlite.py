@@ -36,9 +36,9 @@ from pathlib import Path
 from typing import Any, cast
 
 from gtoken.errors import WrongKey
-from gtoken.store import schema
+from gtoken.store import kv, leases, schema
 from gtoken.store.connections import Connections, check_not_empty, create_private_db
-from gtoken.store.crypto import Keyring, open_sealed, seal
+from gtoken.store.crypto import Keyring, open_sealed
 from gtoken.store.errors import CorruptRecord, NotFound, ReadOnlyStore, VersionConflict
 from gtoken.store.format import (
     ACCOUNT_ORDER,
@@ -51,7 +51,6 @@ from gtoken.store.keys import load_keyring
 from gtoken.store.paths import check_private_file, ensure_private_dir, gtoken_home
 from gtoken.store.records import (
     KEEP,
-    SECRET_FIELDS,
     STATUSES,
     AccountHead,
     AccountRecord,
@@ -59,19 +58,20 @@ from gtoken.store.records import (
     Keep,
     Status,
 )
-from gtoken.store.rows import COLUMNS, decode_account, encode_account, seal_field
-from gtoken.store.sealing import SEALING_KEY, SealingKeys, key_ids_in_use
+from gtoken.store.rows import (
+    COLUMNS,
+    SELECT_ACCOUNTS,
+    SELECT_HEADS,
+    SELECT_TOKENS,
+    UPSERT_ACCOUNT,
+    decode_account,
+    decode_head,
+    encode_account,
+    update_sql,
+)
+from gtoken.store.sealing import SealingKeys, key_ids_in_use, reseal
 
 __all__ = ["STORE_FILE", "SqliteStore", "open_store"]
-
-# SQL is only ever built from the column names above, never from input.
-_SELECT = f"SELECT {', '.join(COLUMNS)} FROM accounts"  # noqa: S608
-_HEADS = "SELECT id, client_id, email, is_default, updated_at FROM accounts"
-_UPSERT_SET = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
-_UPSERT = (
-    f"INSERT INTO accounts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"  # noqa: S608
-    f" ON CONFLICT (id) DO UPDATE SET {_UPSERT_SET}"
-)
 
 
 def open_store(env: Mapping[str, str] = os.environ, *, home: Path | None = None) -> SqliteStore:
@@ -169,12 +169,21 @@ class SqliteStore:
 
     def get(self, id: str) -> AccountRecord | None:
         """The account ``id``, or None."""
-        row = self._conn().execute(f"{_SELECT} WHERE id = ?", (id,)).fetchone()
+        row = self._conn().execute(f"{SELECT_ACCOUNTS} WHERE id = ?", (id,)).fetchone()
         return None if row is None else self._decode(row)
+
+    def refreshed(self, record: AccountRecord) -> AccountRecord | None:
+        """``record`` as stored now, or None, for handing out its tokens after a refresh: its
+        client secret, which a refresh never changes, is kept from ``record`` instead of being
+        opened again."""
+        row = self._conn().execute(f"{SELECT_TOKENS} WHERE id = ?", (record.id,)).fetchone()
+        if row is None:
+            return None
+        return replace(self._decode(row), client_secret=record.client_secret)
 
     def get_default(self, client_id: str) -> AccountRecord | None:
         """The default account of ``client_id``, or None."""
-        sql = f"{_SELECT} WHERE client_id = ? AND is_default = 1"
+        sql = f"{SELECT_ACCOUNTS} WHERE client_id = ? AND is_default = 1"
         row = self._conn().execute(sql, (client_id,)).fetchone()
         return None if row is None else self._decode(row)
 
@@ -192,7 +201,7 @@ class SqliteStore:
 
     def entry(self, id: str) -> AccountRecord | DamagedAccount | None:
         """The account ``id`` (a :class:`DamagedAccount` if it does not open), or None."""
-        row = self._conn().execute(f"{_SELECT} WHERE id = ?", (id,)).fetchone()
+        row = self._conn().execute(f"{SELECT_ACCOUNTS} WHERE id = ?", (id,)).fetchone()
         return None if row is None else self._entry(row)
 
     def heads(
@@ -219,20 +228,20 @@ class SqliteStore:
             params.append(client_id)
         if default:
             where.append(DEFAULTS_WHERE)
-        sql = _HEADS + (f" WHERE {' AND '.join(where)}" if where else "")
+        sql = SELECT_HEADS + (f" WHERE {' AND '.join(where)}" if where else "")
         sql += f" ORDER BY {ACCOUNT_ORDER}"
         by_name_of_client = name is not None and client_id is not None
         if limit is not None and not by_name_of_client:
             sql += f" LIMIT {int(limit)}"
         rows = self._conn().execute(sql, params).fetchall()
-        heads = [head for head in map(_head, rows) if head is not None]
+        heads = [head for head in map(decode_head, rows) if head is not None]
         if by_name_of_client:
             heads = [head for head in heads if head.client_id == client_id][:limit]
         return heads
 
     def _rows(self, client_id: str | None) -> builtins.list[Any]:
         where, params = ("WHERE client_id = ?", (client_id,)) if client_id else ("", ())
-        rows = self._conn().execute(f"{_SELECT} {where} ORDER BY {ACCOUNT_ORDER}", params)
+        rows = self._conn().execute(f"{SELECT_ACCOUNTS} {where} ORDER BY {ACCOUNT_ORDER}", params)
         return rows.fetchall()
 
     def _entry(self, row: Any) -> AccountRecord | DamagedAccount:
@@ -246,6 +255,7 @@ class SqliteStore:
                 email=raw["email"] if isinstance(raw["email"], str) else None,
                 is_default=raw["is_default"] == 1,
                 problem=exc.message,
+                fix=exc.hint,
             )
 
     def put(self, record: AccountRecord, *, expected_version: int | None = None) -> AccountRecord:
@@ -275,7 +285,7 @@ class SqliteStore:
                 self._clear_default(conn, record.client_id, record.id, now)
             # An upsert, not INSERT OR REPLACE, which would delete any row in the way of a
             # unique index instead of failing.
-            conn.execute(_UPSERT, [values[name] for name in COLUMNS])
+            conn.execute(UPSERT_ACCOUNT, [values[name] for name in COLUMNS])
             return self._require(conn, record.id)
 
     def update_tokens(
@@ -355,11 +365,11 @@ class SqliteStore:
             )
             columns = [*changes, "updated_at", "version"]
             stored = encode_account(updated, self._keys.for_writing(conn, self._now()))
-            conn.execute(_update_sql(columns), [*(stored[c] for c in columns), id])
+            conn.execute(update_sql(columns), [*(stored[c] for c in columns), id])
             return updated
 
     def _require(self, conn: sqlite3.Connection, id: str) -> AccountRecord:
-        row = conn.execute(f"{_SELECT} WHERE id = ?", (id,)).fetchone()
+        row = conn.execute(f"{SELECT_ACCOUNTS} WHERE id = ?", (id,)).fetchone()
         if row is None:
             raise NotFound(f"no account with id {id!r} in {self.path}")
         return self._decode(row)
@@ -418,38 +428,16 @@ class SqliteStore:
         old = self._keys.ring
         reader = new_keyring.merged(old)
         self._keys.ring = reader  # readers in other threads may see either key until we finish
-        count = 0
         try:
             with self.transaction():
                 conn = self._conn()
-                count += self._reseal_accounts(conn, reader, new_keyring)
-                count += self._reseal_kv(conn, reader, new_keyring)
+                count = reseal(conn, reader, new_keyring)
                 self._keys.mark(conn, new_keyring, self._now())
         except BaseException:
             self._keys.ring = old
             raise
         self._keys.ring = new_keyring
         return count
-
-    def _reseal_accounts(self, conn: sqlite3.Connection, reader: Keyring, writer: Keyring) -> int:
-        count = 0
-        for row in conn.execute(f"{_SELECT} ORDER BY id").fetchall():
-            record = decode_account(row, reader)  # checks the whole row before anything changes
-            values = [seal_field(writer, record.id, c, getattr(record, c)) for c in SECRET_FIELDS]
-            conn.execute(_update_sql(SECRET_FIELDS), [*values, record.id])
-            count += sum(v is not None for v in values)
-        return count
-
-    def _reseal_kv(self, conn: sqlite3.Connection, reader: Keyring, writer: Keyring) -> int:
-        rows = conn.execute("SELECT namespace, key, value FROM kv ORDER BY namespace, key")
-        entries = [e for e in rows.fetchall() if tuple(e[:2]) != SEALING_KEY]
-        for namespace, key, value in entries:
-            plain = open_sealed(reader, value, table="kv", row=namespace, field=key)
-            conn.execute(
-                "UPDATE kv SET value = ? WHERE namespace = ? AND key = ?",
-                (seal(writer, plain, table="kv", row=namespace, field=key), namespace, key),
-            )
-        return len(entries)
 
     def _decode(self, row: Any) -> AccountRecord:
         return self._keys.reading(lambda ring: decode_account(row, ring))
@@ -463,58 +451,26 @@ class SqliteStore:
         with self.transaction():
             conn = self._conn()
             ring = self._keys.for_writing(conn, self._now())
-            sealed = seal(ring, value, table="kv", row=namespace, field=key)
-            conn.execute(
-                "INSERT OR REPLACE INTO kv (namespace, key, value, expires_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (namespace, key, sealed, expires_at, self._now()),
-            )
+            kv.put(conn, ring, namespace, key, value, expires_at=expires_at, now=self._now())
 
     def kv_get(self, namespace: str, key: str) -> str | None:
         """The value under ``(namespace, key)``, or None if absent or expired."""
-        row = (
-            self._conn()
-            .execute(
-                "SELECT value, expires_at FROM kv WHERE namespace = ? AND key = ?", (namespace, key)
-            )
-            .fetchone()
-        )
-        return self._kv_value(namespace, key, row)
+        found = kv.row(self._conn(), namespace, key)
+        return kv.value(self._keys, namespace, key, found, now=self._clock())
 
     def kv_take(self, namespace: str, key: str) -> str | None:
         """Remove and return the value under ``(namespace, key)`` (None if absent or expired):
         whoever takes it first gets it, once."""
         with self.transaction():
             conn = self._conn()
-            row = conn.execute(
-                "SELECT value, expires_at FROM kv WHERE namespace = ? AND key = ?", (namespace, key)
-            ).fetchone()
-            value = self._kv_value(namespace, key, row)
-            conn.execute("DELETE FROM kv WHERE namespace = ? AND key = ?", (namespace, key))
+            found = kv.row(conn, namespace, key)
+            value = kv.value(self._keys, namespace, key, found, now=self._clock())
+            kv.delete(conn, namespace, key)
             return value
 
     def kv_delete(self, namespace: str, key: str) -> bool:
         with self.transaction():
-            cursor = self._conn().execute(
-                "DELETE FROM kv WHERE namespace = ? AND key = ?", (namespace, key)
-            )
-            return cursor.rowcount > 0
-
-    def _kv_value(self, namespace: str, key: str, row: tuple[Any, ...] | None) -> str | None:
-        if row is None:
-            return None
-        if row[1] is not None and not isinstance(row[1], int | float):
-            raise CorruptRecord(
-                f"the stored entry {key!r} in {namespace!r} has a damaged expiry; delete it",
-                table="kv",
-                row=namespace,
-                field=key,
-            )
-        if row[1] is not None and row[1] <= self._clock():
-            return None
-        return self._keys.reading(
-            lambda ring: open_sealed(ring, row[0], table="kv", row=namespace, field=key)
-        )
+            return kv.delete(self._conn(), namespace, key)
 
     # -- leases -------------------------------------------------------------------------------
 
@@ -527,48 +483,15 @@ class SqliteStore:
         if ttl <= 0:
             raise ValueError("ttl must be positive")
         with self.transaction():
-            conn = self._conn()
-            now = self._clock()
-            row = conn.execute("SELECT owner, expires_at FROM leases WHERE name = ?", (name,))
-            held = row.fetchone()
-            if held is not None and held[0] != owner and held[1] > now:
-                return False
-            conn.execute(
-                "INSERT OR REPLACE INTO leases (name, owner, expires_at) VALUES (?, ?, ?)",
-                (name, owner, now + ttl),
-            )
-            return True
+            return leases.acquire(self._conn(), name, owner=owner, ttl=ttl, now=self._clock())
 
     def release_lease(self, name: str, *, owner: str) -> bool:
         """Give up the lease ``name`` if ``owner`` holds it; True if it did."""
         with self.transaction():
-            cursor = self._conn().execute(
-                "DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner)
-            )
-            return cursor.rowcount > 0
+            return leases.release(self._conn(), name, owner=owner)
 
     def _conn(self) -> sqlite3.Connection:
         return self._db.get()
 
     def _now(self) -> int:
         return int(self._clock())
-
-
-def _head(row: Any) -> AccountHead | None:
-    id, client_id, email, is_default, updated_at = row
-    if not (isinstance(id, str) and id and isinstance(client_id, str) and client_id):
-        return None
-    return AccountHead(
-        id=id,
-        client_id=client_id,
-        email=email if isinstance(email, str) else None,
-        is_default=is_default == 1,
-        updated_at=updated_at if type(updated_at) is int else 0,
-    )
-
-
-def _update_sql(columns: Iterable[str]) -> str:
-    columns = list(columns)
-    if not set(columns) <= set(COLUMNS):
-        raise ValueError(f"not account columns: {set(columns) - set(COLUMNS)}")
-    return f"UPDATE accounts SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?"  # noqa: S608

@@ -43,7 +43,7 @@ def revoke(args: argparse.Namespace, io: Io) -> int:
     with Accounts(env=io.env) as store:
         gone = store.revoke(args.account)
     io.say(
-        f"Revoked {gone.label}'s grant at Google (its tokens stop working everywhere) and "
+        f"Revoked {gone.label}'s grant at its issuer (its tokens stop working everywhere) and "
         "removed the account from this machine."
     )
     return 0
@@ -53,7 +53,7 @@ def logout(args: argparse.Namespace, io: Io) -> int:
     with Accounts(env=io.env) as store:
         gone = store.forget(args.account)
     io.say(
-        f"Removed {gone.label} from this machine. Its grant at Google stays; "
+        f"Removed {gone.label} from this machine. Its grant at its issuer stays; "
         "gtoken revoke would also revoke it there."
     )
     return 0

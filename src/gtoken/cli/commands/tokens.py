@@ -147,8 +147,8 @@ def _fresh_token(args: argparse.Namespace, io: Io) -> tuple[str, Token]:
         )
     with Accounts(env=io.env) as accounts:
         record = accounts.find(args.account)
-        fresh = accounts.token(
-            record.id,
+        fresh = accounts.fresh_token(
+            record,
             scopes=args.scopes or None,
             min_ttl=getattr(args, "min_ttl", DEFAULT_MIN_TTL),
         )

@@ -24,9 +24,7 @@ def row_with(column: str, value: object) -> list[Any]:
     return [values[name] for name in COLUMNS]
 
 
-WAY_OUT = (
-    "Nothing was changed. To recover, forget it with `gtoken logout --account {}` and log in again"
-)
+WAY_OUT = "Forget it with `gtoken logout --account {}` and log in again."
 
 
 CASES: list[tuple[str, object, str, str]] = [
@@ -94,9 +92,10 @@ def test_a_damaged_column_is_named_word_for_word(
     with pytest.raises(CorruptRecord) as info:
         decode_account(row_with(column, value), KEYRING)
     named = "a@example.com" if "(" in who else who
-    assert info.value.message == (
-        f"the stored account {who} is damaged: {detail}. " + WAY_OUT.format(named)
+    assert (
+        info.value.message == f"the stored account {who} is damaged: {detail}. Nothing was changed"
     )
+    assert info.value.hint == WAY_OUT.format(named)  # the one way out, said once
     assert (info.value.table, info.value.field) == ("accounts", "id" if column == "id" else column)
     assert info.value.row == ("a" if column != "id" else str(value) if value else repr(value))
     assert "REFRESH-a" not in str(info.value)

@@ -28,7 +28,7 @@ from gtoken.oauth.responses import parse_revoke_response
 from gtoken.oauth.token import Token
 from gtoken.refresh import DEFAULT_MIN_TTL, Engine, Grant
 from gtoken.vault import consent, due
-from gtoken.vault.database import open_database
+from gtoken.vault.database import Database, open_database
 from gtoken.vault.events import EVENTS, Event, EventKind, Hooks
 from gtoken.vault.grants import VaultGrants, grant_of, lock_for, merge_consent
 from gtoken.vault.idtokens import IdTokenVerifier
@@ -65,7 +65,7 @@ class Vault:
 
     def __init__(
         self,
-        database_url: str | None = None,
+        database_url: str | Database | None = None,
         *,
         client_secrets: ClientSecretsArg | Sequence[ClientSecretsArg] | None = None,
         redirect_uri: str | None = None,
@@ -87,10 +87,17 @@ class Vault:
         application's callback, one of the first client's registered redirect URIs (default: its
         only one). ``keys``: see :mod:`gtoken.vault.keys` (default ``GTOKEN_VAULT_KEYS``); none
         at all is an error. ``migrate_schema``: bring the schema up to date (safe when several
-        processes start at once); when false, an out-of-date schema is an error."""
+        processes start at once); when false, an out-of-date schema is an error.
+
+        ``database_url`` may also be a database already open (:func:`open_database`), for a
+        part that keeps tables of its own beside the vault's in it (the broker); the vault
+        closes it when it closes."""
         self._keyring = vault_keyring(keys, env)
-        url = database_url if database_url is not None else env.get(ENV_DATABASE_URL, "")
-        self._db = open_database(url, max_connections=max_connections, timeout=lock_timeout)
+        if isinstance(database_url, Database):
+            self._db = database_url
+        else:
+            url = database_url if database_url is not None else env.get(ENV_DATABASE_URL, "")
+            self._db = open_database(url, max_connections=max_connections, timeout=lock_timeout)
         try:
             self._open(migrate_schema)
             self._endpoints = google.current(env)

@@ -194,6 +194,22 @@ class Vault:
             hint="Pass client_secrets= when opening the vault.",
         )
 
+    def add_client(self, client_secrets: ClientSecretsArg) -> ClientSecrets:
+        """Keep another Web application client (its secret sealed) for ``client=`` to name, in
+        this vault and in every process that opens its database; a client already kept is
+        brought up to date. Returns it."""
+        (client,) = _load_clients([client_secrets])
+        self._storage.put_client(client)
+        with self._clients_lock:
+            self._clients = self._storage.clients()
+        return client
+
+    def client_ids(self) -> list[str]:
+        """The ids of the clients this vault keeps."""
+        with self._clients_lock:
+            self._clients = self._storage.clients()
+            return sorted(self._clients)
+
     def on(
         self, callback: Callable[[Event], object], *events: EventKind
     ) -> Callable[[Event], object]:

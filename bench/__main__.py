@@ -21,6 +21,7 @@ from bench import (
     refresh_storm,
     report,
     token_cli,
+    vault,
 )
 from bench.load import generator
 
@@ -72,6 +73,18 @@ def _async_storm(args: argparse.Namespace, machine: report.Machine) -> report.To
     return _told(async_storm.run(), async_storm.text, async_storm.markdown, machine)
 
 
+def _vault_access(args: argparse.Namespace, machine: report.Machine) -> report.Told:
+    return _told(vault.run_access(), vault.access_text, vault.access_markdown, machine)
+
+
+def _vault_storm(args: argparse.Namespace, machine: report.Machine) -> report.Told:
+    return _told(vault.run_storm(), vault.storm_text, vault.storm_markdown, machine)
+
+
+def _vault_due(args: argparse.Namespace, machine: report.Machine) -> report.Told:
+    return _told(vault.run_due(), vault.due_text, vault.due_markdown, machine)
+
+
 BENCHMARKS = [
     Benchmark(
         emulator_token.NAME,
@@ -101,6 +114,24 @@ BENCHMARKS = [
         "1,000 asyncio tasks, one account's token just expired: exactly 1 refresh (and the time "
         "to serve them all)",
         _async_storm,
+    ),
+    Benchmark(
+        vault.ACCESS,
+        "Vault.access_token for a valid token: calls/s on SQLite and PostgreSQL; with 1,000,000 "
+        "stored connections at most 1.5 × the time with 1,000 (PostgreSQL)",
+        _vault_access,
+    ),
+    Benchmark(
+        vault.STORM,
+        "3 processes × 50 threads, one user's expired token, PostgreSQL vault: exactly 1 refresh, "
+        "150 equal tokens",
+        _vault_storm,
+    ),
+    Benchmark(
+        vault.DUE,
+        "10,000 connections due, refresh_due in 3 processes at once (PostgreSQL): all refreshed "
+        "within 60 s, none twice",
+        _vault_due,
     ),
 ]
 NAMES = [b.name for b in BENCHMARKS]

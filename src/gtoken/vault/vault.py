@@ -378,7 +378,9 @@ class Vault:
         wanted = frozenset() if scopes is None else _wanted(scopes)
         token = self.token(user_id, scopes=wanted or None, client=client)
         source = VaultSource(self, user_id, self._client_id(client), token)
-        return Credentials(source, scopes=wanted)
+        creds = Credentials(source, scopes=wanted)
+        creds.refresh(None)  # hands over the token just read: valid at once, no second read
+        return creds
 
     def _fresh(
         self, conn: StoredConnection, *, min_ttl: float, rejected: str | None = None

@@ -16,7 +16,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from gtoken.errors import ConfigError
-from gtoken.store.paths import gtoken_home
+from gtoken.store.paths import ensure_private_dir, gtoken_home
 
 __all__ = ["SETTINGS", "Setting", "Settings", "load", "origin_of"]
 
@@ -285,7 +285,9 @@ def load(
         )
     values["log_level"] = level
     if "database_url" not in values:
-        values["database_url"] = f"sqlite:///{gtoken_home(env) / 'broker.db'}"
+        # The embedded default: gtoken's private home, made 0700 if it is not there yet.
+        home = ensure_private_dir(gtoken_home(env))
+        values["database_url"] = f"sqlite:///{home / 'broker.db'}"
     return Settings(**values)
 
 

@@ -107,6 +107,7 @@ def serving(
 ) -> Iterator[Served]:
     sock = listen()
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    known = client is not None  # kept in the database by an earlier broker
     if client is None:
         client = emulator.create_client(type="web", redirect_uris=[url + "/connect/callback"])
     broker = Broker(
@@ -116,7 +117,8 @@ def serving(
         clock=clock,
         transport=no_wait,
     )
-    broker.register_client(client, [APP])
+    if not known:
+        broker.register_client(client, [APP])
     served = Served(url, broker, client)
     for permission in ("tokens:read", "connections:manage", "admin"):
         served.keys[permission] = broker.records.create_key(f"test {permission}", [permission])[1]

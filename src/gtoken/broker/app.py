@@ -52,8 +52,11 @@ UserId = Annotated[str, Path(min_length=1, max_length=512, pattern=r"^[^\x00-\x1
 ClientId = Annotated[
     str | None, Query(min_length=1, max_length=512, pattern=r"^[^\x00-\x1f\x7f]+$")
 ]
+_PROBLEM: Final = {
+    problems.MEDIA: {"schema": problems.Problem.model_json_schema(ref_template="{model}")}
+}
 _ERRORS: Final[dict[int | str, dict[str, Any]]] = {
-    code: {"model": problems.Problem, "description": what}
+    code: {"description": what, "content": _PROBLEM}
     for code, what in (
         (400, "bad request"),
         (401, "no API key, or one unknown or revoked"),
@@ -71,7 +74,7 @@ def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     }
     found = dict(_ERRORS)
     for code in codes:
-        found[code] = {"model": problems.Problem, "description": extra[code]}
+        found[code] = {"description": extra[code], "content": _PROBLEM}
     return found
 
 

@@ -110,8 +110,11 @@ class RequestMiddleware:
         try:
             await self.app(scope, receive, sending)
         finally:
+            # The route's template (never the path itself: ids and tokens are in paths); the
+            # endpoint's name for routes outside the API (openapi.json).
             route = scope.get("route")
-            name = getattr(route, "path", None) or "unmatched"
+            endpoint = getattr(scope.get("endpoint"), "__name__", None)
+            name = getattr(route, "path", None) or endpoint or "unmatched"
             elapsed = time.perf_counter() - started
             self.metrics.requests.labels(scope["method"], name, str(status)).inc()
             self.metrics.latency.labels(name).observe(elapsed)

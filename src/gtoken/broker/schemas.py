@@ -27,7 +27,16 @@ __all__ = [
 
 # Ids and scopes are text without control characters (nor NUL, which PostgreSQL refuses).
 Text = Annotated[str, Field(min_length=1, max_length=512, pattern=r"^[^\x00-\x1f\x7f]+$")]
-Scope = Annotated[str, Field(min_length=1, max_length=300, pattern=r"^[^\x00-\x20\x7f]+$")]
+#: A short name (gmail.readonly, mail, openid) or a scope URL, as gtoken.oauth.scopes reads them.
+Scope = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=300,
+        pattern=r"^(?:[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*"
+        r"|https://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::[0-9]+)?/[^\s\"'<>,;{}|\\^`]*)$",
+    ),
+]
 
 
 class _In(BaseModel):

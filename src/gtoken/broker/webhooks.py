@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
-from gtoken.store.crypto import Keyring, open_sealed, seal
+from gtoken.store.crypto import Keyring, open_sealed, seal, sealed_key_id
 from gtoken.vault.database import Database
 from gtoken.vault.events import Event
 
@@ -146,6 +146,26 @@ class Webhooks:
         if row is None:
             return None
         return open_sealed(self.keyring, row[0], table=_TABLE, row=endpoint_id, field="secret")
+
+    def rekey(self) -> int:
+        """Re-seal with the keyring's current key the endpoint secrets sealed with another;
+        the number re-sealed."""
+        count = 0
+        with self.db.read() as sql:
+            rows = sql.all(f"SELECT id, secret FROM {_TABLE}")  # noqa: S608
+        for endpoint_id, sealed in rows:
+            if sealed_key_id(sealed) == self.keyring.current:
+                continue
+            secret = open_sealed(
+                self.keyring, sealed, table=_TABLE, row=endpoint_id, field="secret"
+            )
+            fresh = seal(self.keyring, secret, table=_TABLE, row=endpoint_id, field="secret")
+            with self.db.transaction() as sql:
+                count += sql.run(
+                    f"UPDATE {_TABLE} SET secret = ? WHERE id = ? AND secret = ?",  # noqa: S608
+                    (fresh, endpoint_id, sealed),
+                )
+        return count
 
     # -- the outbox -----------------------------------------------------------------------------
 

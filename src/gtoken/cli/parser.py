@@ -516,6 +516,18 @@ def _serve(command: Command) -> None:
             group=group,
         )
     )
+    database(
+        command(
+            "rekey",
+            "commands.serve:rekey",
+            "re-seal the broker's data with its newest key",
+            "Re-seal every value sealed with an older key (tokens, client secrets, webhook\n"
+            "secrets) with the newest one, row by row while the replicas serve. Rotation: put\n"
+            "the new key first in GTOKEN_VAULT_KEYS (new,old) wherever the broker runs and\n"
+            "restart the replicas, run this, then drop the old key.",
+            group=group,
+        )
+    )
     keys = command(
         "keys",
         "",

@@ -151,3 +151,27 @@ def revoke_key(args: argparse.Namespace, io: Io) -> int:
         )
     io.say(f"Revoked API key {args.key_id}.")
     return 0
+
+
+def rekey(args: argparse.Namespace, io: Io) -> int:
+    from gtoken.broker.migrations import migrate_broker
+    from gtoken.broker.webhooks import Webhooks
+    from gtoken.vault.database import open_database
+    from gtoken.vault.keys import vault_keyring
+    from gtoken.vault.vault import Vault
+
+    keyring = vault_keyring(None, io.env)
+    db = open_database(_settings(args, io).database_url)
+    migrate_broker(db)
+    with Vault(db, keys=keyring, env=io.env) as vault:
+        count = vault.rekey() + Webhooks(db, keyring).rekey()
+        older = sorted(vault.key_ids_in_use() - {keyring.current})
+    io.say(f"Re-sealed {count} rows with key {keyring.current}.")
+    if older:
+        io.say(f"Values still sealed with {', '.join(older)} (written meanwhile?): run again.")
+    else:
+        io.say(
+            "No stored value uses an older key now: the older keys can be dropped (connect "
+            "links signed with them stop working)."
+        )
+    return 0

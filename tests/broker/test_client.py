@@ -32,9 +32,11 @@ def test_credentials_from_the_broker_call_gmail(served: Served, emulator: Emulat
 
 
 def test_consent_needed_is_consent_required(served: Served) -> None:
-    with Client(served.url, served.keys["tokens:read"]) as broker:
-        with pytest.raises(gtoken.ConsentRequired) as raised:
-            broker.token("stranger", ["gmail.readonly"])
+    with (
+        Client(served.url, served.keys["tokens:read"]) as broker,
+        pytest.raises(gtoken.ConsentRequired) as raised,
+    ):
+        broker.token("stranger", ["gmail.readonly"])
     assert raised.value.url is not None
     assert raised.value.url.startswith(served.url + "/connect/")
 

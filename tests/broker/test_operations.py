@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Any
 
 import httpx
 
@@ -31,11 +32,19 @@ def test_worker_in_two_replicas_refreshes_each_connection_once(
         client = served.client
     emulator.configure(access_token_lifetime=3600)
     before = emulator.stats()["token"].get("refresh_token", 0)
-    options = {"worker": True, "worker_interval": 0.5, "refresh_within": 600.0}
+    options: dict[str, Any] = {"worker_interval": 0.5, "refresh_within": 600.0}
     with contextlib.ExitStack() as stack:
         for _ in range(2):
             stack.enter_context(
-                serving(emulator, broker_env, database_url, clock=clock, client=client, **options)
+                serving(
+                    emulator,
+                    broker_env,
+                    database_url,
+                    clock=clock,
+                    client=client,
+                    worker=True,
+                    **options,
+                )
             )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

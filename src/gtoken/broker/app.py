@@ -23,6 +23,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from gtoken import __version__
 from gtoken.broker import problems
+from gtoken.broker.admin import admin_router
 from gtoken.broker.metrics import Metrics, RequestMiddleware
 from gtoken.broker.records import ApiKey, KeyRefused, Permission
 from gtoken.broker.schemas import (
@@ -347,6 +348,7 @@ def create_app(broker: Broker, *, metrics: Metrics | None = None, worker: bool =
         return Response(status_code=204)
 
     app.include_router(v1)
+    app.include_router(admin_router(broker))
 
     # -- the end user's pages -------------------------------------------------------------------
 

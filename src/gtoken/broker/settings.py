@@ -114,7 +114,8 @@ class Setting:
 
     @property
     def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
+        """The command line's flag (a switch that is on by default is turned off by it)."""
+        return ("--no-" if self.default is True else "--") + self.name.replace("_", "-")
 
 
 #: Every setting of ``gtoken serve``. The vault's keys come from GTOKEN_VAULT_KEYS or

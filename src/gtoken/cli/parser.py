@@ -491,7 +491,7 @@ def _serve(command: Command) -> None:
     for setting in SETTINGS:
         if setting.name == "worker":
             sub.add_argument(
-                "--no-worker",
+                setting.flag,
                 dest="worker",
                 action="store_false",
                 default=argparse.SUPPRESS,

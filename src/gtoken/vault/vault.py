@@ -514,9 +514,7 @@ class Vault:
     def status_counts(self) -> dict[str, int]:
         """How many connections are in each status (for metrics)."""
         with self._db.read() as sql:
-            rows = sql.all(
-                "SELECT status, count(*) FROM gtoken_vault_connections GROUP BY status"
-            )
+            rows = sql.all("SELECT status, count(*) FROM gtoken_vault_connections GROUP BY status")
         return {str(status): int(count) for status, count in rows}
 
     def key_ids_in_use(self) -> set[str]:

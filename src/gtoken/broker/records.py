@@ -8,12 +8,14 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, Literal, get_args
 
-from gtoken.vault.database import Database
+from gtoken.errors import TransientError
+from gtoken.vault.database import Database, PostgresDatabase
 
 __all__ = [
     "PERMISSIONS",
@@ -75,9 +77,23 @@ class KeyRefused(Exception):
 
 
 class Records:
-    def __init__(self, db: Database, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Callable[[], float] = time.time,
+        key_cache_seconds: float = 0.0,
+    ) -> None:
+        """``key_cache_seconds``: how long a checked API key is taken as valid without asking
+        the database again (a key revoked in another process is refused that much later)."""
         self.db = db
         self.clock = clock
+        self.key_cache_seconds = key_cache_seconds
+        self._checked: dict[str, tuple[float, ApiKey]] = {}
+        self._audit = _GroupCommit(db)
+
+    def close(self) -> None:
+        self._audit.close()
 
     def now(self) -> int:
         return int(self.clock())
@@ -124,6 +140,7 @@ class Records:
         return [_key(r) for r in rows]
 
     def revoke_key(self, key_id: str) -> bool:
+        self._checked.clear()
         with self.db.transaction() as sql:
             changed = sql.run(
                 "UPDATE gtoken_broker_api_keys SET revoked_at = ? "
@@ -136,6 +153,18 @@ class Records:
         """The key whose secret text is ``text``; KeyRefused when there is none (or revoked)."""
         if not text.startswith(KEY_PREFIX) or text.count("_") < 2:
             raise KeyRefused("this is not a gtoken broker API key (gtk_...)")
+        digest = hash_secret(text)
+        cached = self._checked.get(digest)
+        if cached is not None and time.monotonic() - cached[0] < self.key_cache_seconds:
+            return cached[1]
+        key = self._check_key(text)
+        if self.key_cache_seconds > 0:
+            if len(self._checked) > 10_000:
+                self._checked.clear()
+            self._checked[digest] = (time.monotonic(), key)
+        return key
+
+    def _check_key(self, text: str) -> ApiKey:
         key_id, _, secret = text[len(KEY_PREFIX) :].partition("_")
         with self.db.read() as sql:
             row = sql.one(
@@ -155,12 +184,10 @@ class Records:
     def audit(
         self, key_id: str, user_id: str, client_id: str, scopes: Iterable[str], caller: str | None
     ) -> None:
-        with self.db.transaction() as sql:
-            sql.run(
-                "INSERT INTO gtoken_broker_audit (at, key_id, user_id, client_id, scopes, caller)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (self.now(), key_id, user_id, client_id, " ".join(sorted(scopes)), caller),
-            )
+        """Write an entry; returns once it is committed (with the others written meanwhile)."""
+        self._audit.write(
+            (self.now(), key_id, user_id, client_id, " ".join(sorted(scopes)), caller)
+        )
 
     def audit_log(
         self, *, user_id: str | None = None, before: int | None = None, limit: int = 100
@@ -277,3 +304,83 @@ def _key(row: tuple[Any, ...]) -> ApiKey:
         int(created),
         None if revoked is None else int(revoked),
     )
+
+
+class _GroupCommit:
+    """Audit rows written by many threads at once, committed together: each writer waits until
+    its row is committed (a token is never handed out unaudited), and one transaction carries
+    the rows of every writer that arrived while the previous one ran."""
+
+    _INSERT: Final = (
+        "INSERT INTO gtoken_broker_audit (at, key_id, user_id, client_id, scopes, caller)"
+        " VALUES (?, ?, ?, ?, ?, ?)"
+    )
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._lock = threading.Lock()
+        self._batch: _Batch | None = None
+        self._writing = threading.Lock()
+        self._conn: Any = None
+
+    def write(self, row: tuple[Any, ...]) -> None:
+        with self._lock:
+            if self._batch is None:
+                self._batch = _Batch()
+            batch = self._batch
+            batch.rows.append(row)
+        # Whoever takes the writing lock commits every row gathered until then.
+        with self._writing:
+            if not batch.done.is_set():
+                with self._lock:
+                    if self._batch is batch:
+                        self._batch = None
+                try:
+                    self._commit(batch.rows)
+                except BaseException as exc:
+                    batch.error = exc
+                    raise
+                finally:
+                    batch.done.set()
+        if batch.error is not None:
+            raise batch.error
+
+    def _commit(self, rows: list[tuple[Any, ...]]) -> None:
+        if not isinstance(self._db, PostgresDatabase):
+            with self._db.transaction() as sql:
+                sql.many(self._INSERT, rows)
+            return
+        # One statement on a connection of its own, in autocommit with synchronous_commit off:
+        # one round trip per batch, and no wait for the disk (the row is on the server when this
+        # returns; only a crash of the server itself in the next moment could lose it). The
+        # vault's own writes keep waiting for the disk on the pool's connections.
+        import psycopg
+
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))
+        statement = self._INSERT.split(" VALUES ")[0] + " VALUES " + values
+        try:
+            if self._conn is None or self._conn.closed:
+                self._conn = psycopg.connect(self._db.url, autocommit=True, connect_timeout=10)
+                self._conn.execute("SET synchronous_commit = off")
+            self._conn.execute(statement, [v for row in rows for v in row])
+        except psycopg.OperationalError as exc:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = None
+            raise TransientError(
+                f"the audit log could not be written ({type(exc).__name__}); no token was "
+                "handed out"
+            ) from None
+
+    def close(self) -> None:
+        with self._writing:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self.rows: list[tuple[Any, ...]] = []
+        self.done = threading.Event()
+        self.error: BaseException | None = None

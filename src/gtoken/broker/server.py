@@ -20,10 +20,12 @@ __all__ = ["serve"]
 GRACE_SECONDS = 30
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def _listen(host: str, port: int, *, reuse_port: bool) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host.strip("[]"), port))
     sock.listen(2048)
     sock.set_inheritable(True)
@@ -33,7 +35,7 @@ def _listen(host: str, port: int) -> socket.socket:
 def serve(settings: Settings, env: Mapping[str, str], *, out: TextIO = sys.stdout) -> None:
     """Serve until stopped. The first line on ``out`` says where, once everything is ready."""
     configure(settings.log_level)
-    sock = _listen(settings.host, settings.port)
+    sock = _listen(settings.host, settings.port, reuse_port=settings.reuse_port)
     port = sock.getsockname()[1]
     broker = Broker(settings, env=env, base_url=settings.base_url(port))
     try:

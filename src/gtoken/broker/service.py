@@ -118,7 +118,7 @@ class Broker:
         self.db = db
         self._client_ids: list[str] = []
         self._clients_read = -1e18
-        self.records = Records(db, clock=clock)
+        self.records = Records(db, clock=clock, key_cache_seconds=settings.key_cache)
         self.signer = Signer(self.keyring)
         self.webhooks = Webhooks(db, self.keyring, clock=clock)
         self.vault.on(self.webhooks.on_event)
@@ -126,6 +126,7 @@ class Broker:
             self.register_client(settings.client_secrets, settings.return_origins)
 
     def close(self) -> None:
+        self.records.close()
         self.vault.close()
 
     # -- clients --------------------------------------------------------------------------------

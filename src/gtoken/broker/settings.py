@@ -131,6 +131,14 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("host", "GTOKEN_BROKER_HOST", "the address to listen on", _text, "127.0.0.1"),
     Setting("port", "GTOKEN_BROKER_PORT", "the port to listen on (0: a free one)", _port, 8080),
     Setting(
+        "reuse_port",
+        "GTOKEN_BROKER_REUSE_PORT",
+        "let several broker processes on this machine listen on the same port (Linux "
+        "SO_REUSEPORT): the kernel spreads connections among them, one process per core",
+        _switch,
+        False,
+    ),
+    Setting(
         "public_url",
         "GTOKEN_BROKER_PUBLIC_URL",
         "the broker's address as browsers reach it; connect links and the callback "
@@ -159,6 +167,14 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "seconds a connect link stays valid",
         _positive,
         900.0,
+    ),
+    Setting(
+        "key_cache",
+        "GTOKEN_BROKER_KEY_CACHE",
+        "seconds a replica trusts an API key it checked without asking the database again (a "
+        "key revoked elsewhere is refused that much later; 0: ask every time)",
+        lambda v: 0.0 if str(v).strip() in ("0", "0.0") else _positive(v),
+        5.0,
     ),
     Setting(
         "admin_secret",
@@ -227,10 +243,12 @@ class Settings:
     database_url: str
     host: str = "127.0.0.1"
     port: int = 8080
+    reuse_port: bool = False
     public_url: str | None = None
     client_secrets: str | None = None
     return_origins: tuple[str, ...] = ()
     link_ttl: float = 900.0
+    key_cache: float = 5.0
     admin_secret: str | None = field(default=None, repr=False)
     worker: bool = True
     refresh_within: float = 600.0

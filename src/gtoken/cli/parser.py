@@ -452,7 +452,12 @@ def _vault(command: Command) -> None:
     database(adopt)
 
 
-_METAVARS = {"client_secrets": "FILE", "return_origins": "ORIGINS", "link_ttl": "SECONDS"}
+_METAVARS = {
+    "client_secrets": "FILE",
+    "return_origins": "ORIGINS",
+    "link_ttl": "SECONDS",
+    "key_cache": "SECONDS",
+}
 
 
 def _serve(command: Command) -> None:
@@ -496,6 +501,15 @@ def _serve(command: Command) -> None:
                 action="store_false",
                 default=argparse.SUPPRESS,
                 help=f"do not run the background worker in this process ({setting.env}=false)",
+            )
+            continue
+        if setting.default is False:
+            sub.add_argument(
+                setting.flag,
+                dest=setting.name,
+                action="store_true",
+                default=argparse.SUPPRESS,
+                help=f"{setting.help} ({setting.env}=true)",
             )
             continue
         sub.add_argument(

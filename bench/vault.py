@@ -379,8 +379,9 @@ def due_markdown(out: Due, machine: report.Machine) -> str:
 against the emulator on PostgreSQL: all refreshed within 60 s, none twice (the emulator counts
 exactly {out.connections:,} refreshes).
 
-**Method** (`bench/vault.py`, `bench/vault_worker.py`): refresh tokens for {out.connections:,}
-users obtained from the emulator through its authorization and token endpoints, imported into a
+**Method** (`bench/vault.py`, `bench/vault_worker.py`): {out.connections:,} refresh tokens
+obtained from the emulator through its authorization and token endpoints (100 per Google
+account, Google's limit per account and client), one per application user, imported into a
 vault on a new PostgreSQL schema (no access token yet: all due); three worker processes each
 run `refresh_due(within=600, limit=100000, concurrency=8)` from one shared moment. Each claims its
 rows with `FOR UPDATE SKIP LOCKED`, then refreshes them through the refresh engine.

@@ -27,6 +27,7 @@ GMAIL = "https://www.googleapis.com/auth/gmail.readonly"
 #: The PostgreSQL the benchmarks use: GTOKEN_BENCH_DATABASE_URL, else the tests', else local.
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 KEPT = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
+PER_ACCOUNT = 100
 
 
 def postgres_url() -> str:
@@ -80,10 +81,12 @@ class Google:
         return int(self.emu.stats()["token"].get("refresh_token", 0))
 
     def refresh_tokens(self, count: int, *, threads: int = 8) -> list[str]:
-        """``count`` refresh tokens of as many users, through the authorization and token
-        endpoints as an application's callbacks would get them."""
+        """``count`` refresh tokens, through the authorization and token endpoints as an
+        application's callbacks would get them: 100 per Google account (Google's limit per
+        account and client; each emulated account also carries a mailbox, slow to make)."""
         info = self.client["web"]
-        for n in range(count):
+        accounts = max(1, -(-count // PER_ACCOUNT))
+        for n in range(accounts):
             self.emu.create_user(f"u{n}@example.com")
 
         def one(n: int) -> str:
@@ -94,7 +97,8 @@ class Google:
                     "response_type": "code",
                     "scope": GMAIL,
                     "access_type": "offline",
-                    "login_hint": f"u{n}@example.com",
+                    "prompt": "consent",  # a refresh token every time, not only the first
+                    "login_hint": f"u{n % accounts}@example.com",
                 }
                 back = http.get("/o/oauth2/v2/auth", params=params).headers["location"]
                 code = dict(parse_qsl(urlsplit(back).query))["code"]

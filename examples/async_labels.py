@@ -9,11 +9,11 @@ import sys
 import httpx
 
 import gtoken.aio
-import gtoken.google
+import gtoken.endpoints
 
 secrets = sys.argv[1] if len(sys.argv) > 1 else "client_secret.json"
 # Google's Gmail host, or the emulator's when GTOKEN_EMULATOR_HOST is set.
-base = gtoken.google.current().api_endpoint("gmail") or "https://gmail.googleapis.com/"
+base = gtoken.endpoints.current().api_endpoint("gmail") or "https://gmail.googleapis.com/"
 
 
 async def main() -> None:

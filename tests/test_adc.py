@@ -215,7 +215,7 @@ def test_its_access_token_is_shared_by_later_callers(emulator, env, tmp_path, au
     first = gtoken.credentials(["gmail.readonly"], env={**env, VAR: str(path)})
     first.refresh(None)
     with Accounts(env=env) as fresh_process:  # another process, the same store
-        from gtoken.adc import default_source
+        from gtoken.service_accounts.adc import default_source
 
         source = default_source(fresh_process, ["gmail.readonly"], {**env, VAR: str(path)})
         assert source.fresh(min_ttl=120).access_token == first.token

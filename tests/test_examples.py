@@ -4,6 +4,7 @@ user of it expects."""
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import subprocess
 import sys
@@ -14,6 +15,8 @@ import pytest
 from gtoken.emulator.client import Emulator
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+README = EXAMPLES.parent / "README.md"
+README_SNIPPETS = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
 FETCH = "import sys, httpx; httpx.get(sys.argv[1], follow_redirects=True, timeout=30)"
 
 
@@ -96,3 +99,15 @@ def test_service_account_gmail(run, emulator: Emulator, tmp_path: Path) -> None:
     out = run("service_account_gmail.py", "key.json", "ada@example.com")
     assert "INBOX" in out.splitlines()
     assert emulator.stats()["token"].get("authorization_code", 0) == 0  # no person involved
+
+
+@pytest.mark.parametrize("code", README_SNIPPETS)
+def test_the_readmes_python_runs_as_shown(run, tmp_path: Path, code: str) -> None:
+    program = tmp_path / "readme_snippet.py"
+    program.write_text(code)
+    out = run(str(program))
+    assert "INBOX" in out
+
+
+def test_the_readme_shows_python() -> None:
+    assert README_SNIPPETS

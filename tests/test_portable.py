@@ -28,7 +28,7 @@ from google.oauth2.credentials import Credentials
 from gtoken.accounts import Accounts
 from gtoken.emulator.client import Emulator
 from gtoken.errors import ConfigError, ConsentRequired, InvalidClient
-from gtoken.portable import Imported, adopt_imported, authorized_user, read_token_file
+from gtoken.files import Imported, adopt_imported, authorized_user, read_token_file
 from gtoken.store import AccountRecord
 from tests.support import Clock, login
 

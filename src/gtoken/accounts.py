@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
-from gtoken import google
+from gtoken.endpoints import Endpoints
+from gtoken.endpoints import current as current_endpoints
 from gtoken.errors import ConfigError, NoAccount, ProtocolError, ScopeNotGranted
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
@@ -36,7 +37,12 @@ from gtoken.refresh import (
     usable,
 )
 from gtoken.store import AccountRecord, SqliteStore, gtoken_home, open_store
-from gtoken.store.format import from_unix_seconds, unix_seconds
+from gtoken.store.format import (
+    default_account,
+    from_unix_seconds,
+    named_accounts,
+    unix_seconds,
+)
 
 if TYPE_CHECKING:
     from gtoken.flows.console import Console
@@ -96,7 +102,7 @@ class AccountGrants:
     :class:`~gtoken.refresh.GrantStore`: keyed by account id, refreshed through the client each
     account was signed in with (at the emulator's token endpoint when there is one)."""
 
-    def __init__(self, store: SqliteStore, endpoints: google.Endpoints) -> None:
+    def __init__(self, store: SqliteStore, endpoints: Endpoints) -> None:
         self.store = store
         self.endpoints = endpoints
 
@@ -160,7 +166,7 @@ class AccountRefresher:
         store: SqliteStore,
         *,
         locks: FileLocks,
-        endpoints: google.Endpoints,
+        endpoints: Endpoints,
         transport: Callable[[], Transport],
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -223,7 +229,7 @@ class Accounts:
         self.env = env
         self.home = home or gtoken_home(env)
         self.store = store or open_store(env, home=self.home)
-        self.endpoints = google.current(env)
+        self.endpoints = current_endpoints(env)
         self.clock = clock
         self.refresher = AccountRefresher(
             self.store,
@@ -257,8 +263,7 @@ class Accounts:
             raise NoAccount(where)
         if account is None:
             return _default_of(records)
-        wanted = account.strip().lower()
-        matches = [r for r in records if r.id == wanted or (r.email or "").lower() == wanted]
+        matches = named_accounts(records, account, id=_id, email=_email)
         if len(matches) == 1:
             return matches[0]
         known = ", ".join(sorted(label(r) for r in records))
@@ -436,12 +441,20 @@ class Accounts:
         return Account.of(record)
 
 
+def _id(record: AccountRecord) -> str:
+    return record.id
+
+
+def _email(record: AccountRecord) -> str | None:
+    return record.email
+
+
 def _default_of(records: list[AccountRecord]) -> AccountRecord:
-    defaults = [r for r in records if r.is_default]
-    if defaults:
-        return max(defaults, key=lambda r: r.updated_at)
-    if len(records) == 1:
-        return records[0]
+    chosen = default_account(
+        records, is_default=lambda r: r.is_default, updated_at=lambda r: r.updated_at
+    )
+    if chosen is not None:
+        return chosen
     raise ConfigError(
         f"{len(records)} accounts are signed in and none is the default",
         hint="Pick one with --account (gtoken accounts lists them).",

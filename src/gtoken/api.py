@@ -16,22 +16,21 @@ Unattended programs use a service account instead, acting as a Workspace user wi
 
 With no client secrets, no service account and no account signed in to gtoken, the Application
 Default Credentials are used, found as ``google.auth.default()`` finds them (see
-:mod:`gtoken.adc`); the credentials' ``source`` says which were used.
+:mod:`gtoken.service_accounts.adc`); the credentials' ``source`` says which were used.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Any, Literal
 
 from gtoken.accounts import Accounts
 from gtoken.adapters.google_auth import Credentials
-from gtoken.errors import ConfigError, ConsentRequired
-from gtoken.lookup import accounts_for, load_client, ready
+from gtoken.errors import ConfigError
+from gtoken.files.clients import read_client_secrets
 from gtoken.oauth import scopes as _scopes
-from gtoken.oauth.clients import ClientSecrets
+from gtoken.resolve import accounts_for, stored_account
 
 if TYPE_CHECKING:
     from gtoken.adapters.google_auth import TokenSource
@@ -39,12 +38,6 @@ if TYPE_CHECKING:
 Login = Literal["auto", "never"]
 #: A service-account key: its file's path, or its parsed JSON.
 ServiceAccountKeyFile = str | os.PathLike[str] | Mapping[str, Any]
-
-
-def _can_interact(env: Mapping[str, str]) -> bool:
-    from gtoken.flows import can_open_browser
-
-    return can_open_browser(env) or sys.stdin.isatty()
 
 
 def credentials(
@@ -78,22 +71,10 @@ def credentials(
         raise ValueError(
             "subject (domain-wide delegation) is for service accounts: give service_account too"
         )
-    client = load_client(client_secrets) if client_secrets is not None else None
-    record = ready(
-        accounts, wanted, client_id=client.client_id if client else None, account=account
-    )
+    client = read_client_secrets(client_secrets) if client_secrets is not None else None
+    record = stored_account(accounts, wanted, client=client, account=account, login=login, env=env)
     if record is None:
-        if client is None and account is None and not accounts.store.list():
-            return Credentials(_application_default(accounts, wanted, env), scopes=wanted)
-        if client is None or login == "never" or not _can_interact(env):
-            _explain_missing(accounts, client, account, wanted)
-        from gtoken.flows import Console
-
-        signed_in = accounts.login(
-            client, wanted, console=Console.for_stream(sys.stderr), account=account
-        )
-        record = accounts.find(signed_in.id)
-        accounts.check_scopes(record, wanted)  # the person may have unticked a scope
+        return Credentials(_application_default(accounts, wanted, env), scopes=wanted)
     return Credentials(accounts, record.id, scopes=wanted, email=record.email)
 
 
@@ -111,20 +92,9 @@ def _service_account(
 def _application_default(
     accounts: Accounts, wanted: frozenset[str], env: Mapping[str, str]
 ) -> TokenSource:
-    from gtoken.adc import default_source
+    from gtoken.service_accounts.adc import default_source
 
     return default_source(accounts, wanted, env)
-
-
-def _explain_missing(
-    accounts: Accounts, client: ClientSecrets | None, account: str | None, wanted: frozenset[str]
-) -> NoReturn:
-    """Raise the error that says why no usable account is there."""
-    record = accounts.find(account, client_id=client.client_id if client else None)
-    if record.status != "active":
-        raise ConsentRequired(record.email or record.id, record.status_reason or record.status)
-    accounts.check_scopes(record, wanted)
-    raise AssertionError("unreachable: the account was usable")  # pragma: no cover
 
 
 def build(

@@ -165,12 +165,17 @@ class StoreError(GTokenError):
 
 
 class WrongKey(ConfigError, StoreError):
-    """The encryption key does not decrypt the store."""
+    """The encryption key does not decrypt the store: stored values were sealed with a key
+    whose id (``key_id``, when known) the keyring does not hold."""
 
     hint = (
         "Use the key the store was written with (GTOKEN_KEY, or the key file in GTOKEN_HOME); "
         "without it the stored tokens cannot be read, and signing in again is the way out."
     )
+
+    def __init__(self, message: str, *, key_id: str | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.key_id = key_id
 
 
 class TransientError(GTokenError):

@@ -26,7 +26,7 @@ REACHED = [
     "oauth",
     "accounts.py",
     "refresh",
-    "google.py",
+    "endpoints.py",
     "transport.py",
 ]
 _ENV_READ = re.compile(

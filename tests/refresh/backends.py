@@ -9,7 +9,7 @@ import threading
 from collections.abc import Hashable, Iterator
 from pathlib import Path
 
-from gtoken import google
+from gtoken import endpoints
 from gtoken.accounts import AccountGrants
 from gtoken.oauth import ClientSecrets, Token
 from gtoken.refresh import FileLocks, Grant, GrantStatus
@@ -110,7 +110,7 @@ class SqliteGrants(AccountGrants):
 def sqlite_grants(directory: Path, emulator_host: str, key: bytes | None = None) -> SqliteGrants:
     keyring = Keyring([key or new_key()])
     store = SqliteStore(directory / "store.sqlite3", keyring)
-    return SqliteGrants(store, google.emulator(emulator_host))
+    return SqliteGrants(store, endpoints.emulator(emulator_host))
 
 
 def file_locks(directory: Path) -> FileLocks:

@@ -340,3 +340,19 @@ def test_public_names() -> None:
         assert name in gtoken.__all__
     assert gtoken.aio.Vault.__name__ == "Vault"
     assert "Vault" in gtoken.aio.__all__
+
+
+def test_keys_from_a_key_file(
+    emulator: Emulator, open_vault: Callable[..., Vault], env: dict[str, str], tmp_path: Path
+) -> None:
+    from gtoken.store import add_key
+
+    home = tmp_path / "keys"
+    ring = add_key(home)
+    by_path = open_vault(keys=home / "key.json")
+    assert by_path.sealing_key_id == ring.current
+    connect(emulator, by_path, "user-42", "ada@example.com")
+    by_env = open_vault(keys=None, env={**env, "GTOKEN_VAULT_KEY_FILE": str(home / "key.json")})
+    assert by_env.access_token("user-42") == by_path.access_token("user-42")
+    with pytest.raises(KeyMissing, match="does not exist"):
+        open_vault(keys=None, env={**env, "GTOKEN_VAULT_KEY_FILE": str(tmp_path / "none.json")})

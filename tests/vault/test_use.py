@@ -12,10 +12,11 @@ from google.auth.transport.requests import AuthorizedSession
 import gtoken
 from gtoken.emulator.client import Emulator
 from gtoken.vault import Event, Vault
-from tests.support import Clock
-from tests.vault.conftest import connect, consent_redirect
+from tests.support import Clock, login
+from tests.vault.conftest import CALLBACK, connect, consent_redirect
 
 HOUR = 3600
+GMAIL_SCOPE = "https://www.googleapis.com/auth/gmail.readonly"
 
 
 def refreshes(emulator: Emulator) -> int:
@@ -78,18 +79,37 @@ def test_a_user_who_never_connected_needs_consent(vault: Vault) -> None:
     [
         ("revoke", "removed this app's access"),
         ("password", "changed their password"),
+        ("unused", "not used for 6 months"),
+        ("too_many", "more than 100 refresh tokens"),
     ],
 )
 def test_when_google_ends_the_grant_the_user_is_sent_to_consent(
-    emulator: Emulator, vault: Vault, clock: Clock, end: str, cause: str
+    emulator: Emulator,
+    vault: Vault,
+    clock: Clock,
+    web_client: dict[str, Any],
+    end: str,
+    cause: str,
 ) -> None:
     seen = collect(vault)
     connect(emulator, vault, "user-42", "ada@example.com")
     if end == "revoke":
         emulator.revoke_user("ada@example.com")
-    else:
+    elif end == "password":
         emulator.change_password("ada@example.com")
-    clock.advance(2 * HOUR)
+    elif end == "too_many":
+        # Google keeps a bounded number of refresh tokens per account and client (100): one
+        # more consent elsewhere, with a limit of 1, drops the vault's.
+        emulator.configure(refresh_token_limit=1)
+        login(
+            emulator,
+            web_client,
+            GMAIL_SCOPE,
+            redirect_uri=CALLBACK,
+            prompt="consent",
+            access_type="offline",
+        )
+    clock.advance(2 * HOUR if end != "unused" else 183 * 86400)
     with pytest.raises(gtoken.ConsentRequired, match=cause) as raised:
         vault.access_token("user-42")
     assert raised.value.url is not None
@@ -116,8 +136,6 @@ def test_when_google_ends_the_grant_the_user_is_sent_to_consent(
 def test_a_testing_apps_grant_ends_after_7_days(
     emulator: Emulator, open_vault: Callable[..., Vault], clock: Clock
 ) -> None:
-    from tests.vault.conftest import CALLBACK
-
     client = emulator.create_client(
         type="web", redirect_uris=[CALLBACK], publishing_status="testing"
     )
@@ -227,3 +245,20 @@ def test_connections_come_in_pages(emulator: Emulator, vault: Vault) -> None:
         f"user-{n:03}" for n in range(21, 25)
     ]
     assert vault.connections(status="needs_consent") == []
+
+
+def test_a_consent_without_a_new_refresh_token_does_not_revive_a_refused_one(
+    emulator: Emulator, vault: Vault, clock: Clock
+) -> None:
+    connect(emulator, vault, "user-42", "ada@example.com")
+    emulator.change_password("ada@example.com")
+    clock.advance(2 * HOUR)
+    with pytest.raises(gtoken.ConsentRequired):
+        vault.access_token("user-42")
+    # The application sends the user to a consent page of its own making (no prompt=consent):
+    # Google still holds the grant, so it sends no refresh token, and the dead one is not kept.
+    again = connect(emulator, vault, "user-42", "ada@example.com")
+    assert again.status == "needs_consent"
+    assert again.consent_url is not None
+    assert vault.complete(consent_redirect(again.consent_url)).status == "active"
+    assert vault.access_token("user-42")

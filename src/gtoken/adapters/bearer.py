@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gtoken.accounts import label
-from gtoken.aio import AsyncAccounts
 from gtoken.refresh import DEFAULT_MIN_TTL
 
 if TYPE_CHECKING:
     from gtoken.accounts import Accounts
+    from gtoken.async_accounts import AsyncAccounts
     from gtoken.store import AccountRecord
 
 
@@ -71,4 +71,7 @@ class Bearer:
         return self._keep(await fresh)
 
     def _async(self) -> AsyncAccounts:
+        # Only here: the synchronous auths (requests) never load asyncio.
+        from gtoken.async_accounts import AsyncAccounts
+
         return AsyncAccounts(self.accounts)

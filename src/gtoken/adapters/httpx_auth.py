@@ -17,7 +17,7 @@ from collections.abc import AsyncGenerator, Generator, Iterable, Mapping
 
 import httpx
 
-from gtoken import lookup
+from gtoken import resolve
 from gtoken.accounts import Accounts
 from gtoken.adapters.bearer import Bearer
 from gtoken.refresh import DEFAULT_MIN_TTL
@@ -72,14 +72,14 @@ def httpx_auth(
     scopes: Iterable[str] = (),
     *,
     account: str | None = None,
-    client_secrets: lookup.ClientSecretsArg = None,
-    login: lookup.Login = "auto",
+    client_secrets: resolve.ClientSecretsArg = None,
+    login: resolve.Login = "auto",
     env: Mapping[str, str] | None = None,
     min_ttl: float = DEFAULT_MIN_TTL,
 ) -> HttpxAuth:
     """An :class:`HttpxAuth` for the account :func:`gtoken.credentials` with the same arguments
     would use, running consent as it would. (In asyncio code, ``await gtoken.aio.httpx_auth``.)"""
-    accounts, record = lookup.resolve(
+    accounts, record = resolve.resolve(
         scopes, client_secrets=client_secrets, account=account, login=login, env=env
     )
     return HttpxAuth(accounts, record.id, min_ttl=min_ttl)

@@ -24,7 +24,7 @@ try:
 except ImportError as exc:  # pragma: no cover - requests is installed where this is tested
     raise ImportError("gtoken.RequestsAuth needs requests: pip install requests") from exc
 
-from gtoken import lookup
+from gtoken import resolve
 from gtoken.accounts import Accounts
 from gtoken.adapters.bearer import Bearer
 from gtoken.refresh import DEFAULT_MIN_TTL
@@ -100,14 +100,14 @@ def requests_auth(
     scopes: Iterable[str] = (),
     *,
     account: str | None = None,
-    client_secrets: lookup.ClientSecretsArg = None,
-    login: lookup.Login = "auto",
+    client_secrets: resolve.ClientSecretsArg = None,
+    login: resolve.Login = "auto",
     env: Mapping[str, str] | None = None,
     min_ttl: float = DEFAULT_MIN_TTL,
 ) -> RequestsAuth:
     """A :class:`RequestsAuth` for the account :func:`gtoken.credentials` with the same arguments
     would use, running consent as it would."""
-    accounts, record = lookup.resolve(
+    accounts, record = resolve.resolve(
         scopes, client_secrets=client_secrets, account=account, login=login, env=env
     )
     return RequestsAuth(accounts, record.id, min_ttl=min_ttl)

@@ -2,9 +2,13 @@
 
 ``gtoken token`` runs before every ``curl`` of a script, so its common case has to cost little
 more than starting Python. This module reads the account's access token from the SQLite store
-and opens it with the key, importing only ``sqlite3`` and cryptography's AES-GCM (not even
+and opens it with the key, importing only ``sqlite3``, the store's format
+(:mod:`gtoken.store.format`, standard library only) and cryptography's AES-GCM (not even
 ``json`` in the usual case); not :mod:`gtoken.store`, :mod:`gtoken.accounts` or ``argparse``,
-which take several times longer to import than the whole answer.
+which take several times longer to import than the whole answer. Everything it knows of the
+store (file names, versions, the sealed-value format, keys, which account is the default, which
+scopes count) comes from :mod:`gtoken.store.format`, which the store and the accounts layer
+read too.
 
 It only ever answers "here is the token" when the library would hand out the same token without
 asking Google, and ``None`` otherwise: no store or key yet, a token that expires within
@@ -18,42 +22,23 @@ answer. ``tests/cli/test_cached.py`` holds it to the store: same home, same acco
 
 from __future__ import annotations
 
-import binascii
 import os
 import sqlite3
-import stat
+import sys
 import time
 from collections.abc import Iterable, Mapping
+
+from gtoken.store import format
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which takes a while
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-__all__ = ["Cached", "cached_token", "gtoken_home"]
+__all__ = ["Cached", "cached_token"]
 
-# What this reader knows of the store (gtoken.store.schema, .keys, .crypto); anything else is
-# left to the library.
-_STORE_FILE = "store.sqlite3"
-_KEY_FILE = "key.json"
-_SCHEMA_VERSION = 1
-_APPLICATION_ID = 0x67746F6B
-_SEALED_PREFIX = "v1"
-_NONCE_SIZE = 12
-_KEY_SIZE = 32
-_SELECT = (
-    "SELECT id, email, scopes, status, is_default, updated_at, expires_at, access_token"
-    " FROM accounts ORDER BY client_id, email, id"
-)
-
-# Scope words as gtoken.oauth.scopes.canonical compares them.
-_AUTH_PREFIX = "https://www.googleapis.com/auth/"
-_WORDS = {
-    "openid": "openid",
-    "email": _AUTH_PREFIX + "userinfo.email",
-    "profile": _AUTH_PREFIX + "userinfo.profile",
-    "mail": "https://mail.google.com/",
-}
-_SHORT_FORM_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+_COLUMNS = "id, email, scopes, status, is_default, updated_at, expires_at, access_token"
+# Built from constants only, never from input.
+_SELECT = f"SELECT {_COLUMNS} FROM accounts ORDER BY {format.ACCOUNT_ORDER}"  # noqa: S608
 
 # id, email, scopes, status, is_default, updated_at, expires_at, access_token (sealed)
 _Row = tuple[str, str | None, str, str, int, int, int | None, str | None]
@@ -76,17 +61,6 @@ class Cached:
         return f"Cached(account={self.account!r}, expires_at={self.expires_at})"
 
 
-def gtoken_home(env: Mapping[str, str]) -> str:
-    """gtoken's directory, as :func:`gtoken.store.gtoken_home` finds it."""
-    given = env.get("GTOKEN_HOME")
-    if given:
-        return os.path.expanduser(given)
-    xdg = env.get("XDG_DATA_HOME")
-    if xdg and os.path.isabs(xdg):
-        return os.path.join(xdg, "gtoken")
-    return os.path.join(os.path.expanduser("~"), ".local", "share", "gtoken")
-
-
 def cached_token(
     env: Mapping[str, str],
     *,
@@ -107,12 +81,12 @@ def cached_token(
 def _read(
     env: Mapping[str, str], account: str | None, scopes: tuple[str, ...], min_ttl: float, now: float
 ) -> Cached | None:
-    home = gtoken_home(env)
-    path = os.path.join(home, _STORE_FILE)
-    if not (_private(home, 0o077, directory=True) and _private(path, 0o066)):
+    home = format.gtoken_home(env)
+    path = os.path.join(home, format.STORE_FILE)
+    if not (_private(home, directory=True) and _private(path)):
         return None
-    for suffix in ("-wal", "-shm", "-journal"):
-        if os.path.lexists(path + suffix) and not _private(path + suffix, 0o066):
+    for suffix in format.STORE_SIDE_FILES:
+        if os.path.lexists(path + suffix) and not _private(path + suffix):
             return None
     row = _account_row(path, account)
     if row is None:
@@ -122,8 +96,8 @@ def _read(
         return None
     if not expires_at - now > min_ttl:
         return None
-    granted = {_canonical(word) for word in stored_scopes.split()}
-    if any(_canonical(word) not in granted for word in scopes):
+    granted = {format.lenient_scope(word) for word in stored_scopes.split()}
+    if any(format.canonical_scope(word) not in granted for word in scopes):
         return None
     access_token = _open(sealed, account_id, env, home)
     if not access_token:
@@ -136,12 +110,9 @@ def _read(
     )
 
 
-def _private(path: str, others: int, *, directory: bool = False) -> bool:
+def _private(path: str, *, directory: bool = False) -> bool:
     """Whether ``path`` is this user's and closed to others, as the store requires."""
-    st = os.stat(path)
-    if directory != stat.S_ISDIR(st.st_mode) or st.st_mode & others:
-        return False
-    return st.st_uid == os.geteuid()
+    return format.is_private(os.stat(path), directory=directory)
 
 
 def _account_row(path: str, account: str | None) -> _Row | None:
@@ -151,107 +122,89 @@ def _account_row(path: str, account: str | None) -> _Row | None:
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         application = conn.execute("PRAGMA application_id").fetchone()[0]
-        if version != _SCHEMA_VERSION or application != _APPLICATION_ID:
+        if version != format.SCHEMA_VERSION or application != format.APPLICATION_ID:
             return None
         rows: list[_Row] = conn.execute(_SELECT).fetchall()
     finally:
         conn.close()
-    return _choose(rows, account)
-
-
-def _choose(rows: list[_Row], account: str | None) -> _Row | None:
-    """The row :meth:`gtoken.accounts.Accounts.find` picks, or None where it would not pick one
-    plainly."""
     if account is None:
-        defaults = [row for row in rows if row[4] == 1]
-        if defaults:
-            # max() keeps the first of equals, like the library's over the same order.
-            return max(defaults, key=lambda row: row[5])
-        return rows[0] if len(rows) == 1 else None
-    wanted = account.strip().lower()
-    matches = [
-        row
-        for row in rows
-        if row[0] == wanted or (isinstance(row[1], str) and row[1].lower() == wanted)
-    ]
+        return format.default_account(rows, is_default=_is_default, updated_at=_updated_at)
+    matches = format.named_accounts(rows, account, id=_id, email=_email)
     return matches[0] if len(matches) == 1 else None
 
 
-def _canonical(word: str) -> str:
-    """A scope word in the form stored scopes are compared in; a word this cannot read plainly
-    comes back as it is, which no stored scope matches."""
-    word = word.strip()
-    if word in _WORDS:
-        return _WORDS[word]
-    if word.startswith("https://"):
-        return word
-    if word[:1].isalpha() and set(word) <= _SHORT_FORM_CHARS:
-        return _AUTH_PREFIX + word
-    return " " + word
+def _is_default(row: _Row) -> bool:
+    return row[4] == 1
+
+
+def _updated_at(row: _Row) -> int:
+    return row[5]
+
+
+def _id(row: _Row) -> str:
+    return row[0]
+
+
+def _email(row: _Row) -> str | None:
+    return row[1] if isinstance(row[1], str) else None
 
 
 def _open(sealed: str, account_id: str, env: Mapping[str, str], home: str) -> str | None:
-    """The access token sealed as ``v1:<key id>:<base64url(nonce || ciphertext || tag)>`` with
-    associated data ``["gtoken-sealed-v1", "accounts", <id>, "access_token"]``."""
-    version, kid, body = sealed.split(":", 2)
-    if version != _SEALED_PREFIX:
+    """The access token in ``sealed``, as :func:`gtoken.store.crypto.open_sealed` opens it."""
+    parts = format.sealed_parts(sealed)
+    if parts is None:
         return None
+    kid, body = parts
     key = _key(kid, env, home)
-    if key is None:
+    if key is None or len(key) != format.KEY_SIZE:
         return None
-    raw = binascii.a2b_base64(
-        body.replace("-", "+").replace("_", "/") + "=" * (-len(body) % 4), strict_mode=True
-    )
-    associated = _json_list(["gtoken-sealed-v1", "accounts", account_id, "access_token"])
-    plain = _aesgcm(key).decrypt(raw[:_NONCE_SIZE], raw[_NONCE_SIZE:], associated.encode())
-    return bytes(plain).decode("utf-8")
-
-
-def _json_list(words: list[str]) -> str:
-    """``json.dumps(words)``, without importing json for the plain words it almost always is."""
-    if all(word.isascii() and word.isprintable() and not set(word) & {'"', "\\"} for word in words):
-        return "[" + ", ".join(f'"{word}"' for word in words) + "]"
-    import json
-
-    return json.dumps(words)
+    raw = format.decode_base64url(body)
+    associated = format.associated_data("accounts", account_id, "access_token")
+    nonce, sealed_bytes = raw[: format.NONCE_SIZE], raw[format.NONCE_SIZE :]
+    return bytes(_aesgcm(key).decrypt(nonce, sealed_bytes, associated)).decode("utf-8")
 
 
 def _key(kid: str, env: Mapping[str, str], home: str) -> bytes | None:
     """The key that may have sealed a value of key id ``kid``. AES-GCM's tag is the check that
     it did: a wrong key fails to open the value, and the library takes over."""
-    given = env.get("GTOKEN_KEY")
+    given = env.get(format.ENV_KEY)
     if given:
-        return _decode_key(given)
-    path = os.path.join(home, _KEY_FILE)
-    if not _private(path, 0o066):
+        return format.decode_key(given)
+    path = os.path.join(home, format.KEY_FILE)
+    if not _private(path):
         return None
     with open(path, encoding="utf-8") as f:
-        text = f.read()
-    # The key file as gtoken.store.keys writes it lists '"<kid>": "<base64>"'; a base64 key has
-    # no quote to end it early. Anything else is read as the JSON it is.
-    marker = f'"{kid}": "'
-    start = text.find(marker)
-    if start < 0:
-        import json
-
-        return _decode_key(json.loads(text)["keys"][kid])
-    start += len(marker)
-    return _decode_key(text[start : text.index('"', start)])
-
-
-def _decode_key(text: str) -> bytes | None:
-    compact = "".join(text.split()).replace("-", "+").replace("_", "/")
-    key = binascii.a2b_base64(compact + "=" * (-len(compact) % 4), strict_mode=True)
-    return key if len(key) == _KEY_SIZE else None
+        text = format.key_in_file(f.read(), kid)
+    return None if text is None else format.decode_key(text)
 
 
 def _aesgcm(key: bytes) -> AESGCM:
+    """cryptography's public ``AESGCM``, loaded without its package's start-up.
+
+    Importing ``cryptography.hazmat.primitives.ciphers.aead`` the usual way first runs the
+    ``ciphers`` package, whose imports (typing, enum and more) would add half again to the
+    command's time; the ``aead`` module itself needs none of it. So its file is run on its own,
+    unregistered; if that fails in any way, the usual import serves. ``tests/cli/test_cached.py``
+    checks that both give the very same class."""
     try:
-        # The very class cryptography's public ``aead.AESGCM`` is, without that module's imports
-        # (typing, enum and more), which would add half again to the command's time.
-        from cryptography.hazmat.bindings._rust import openssl
-    except ImportError:
+        cls = _standalone_aead().AESGCM  # type: ignore[attr-defined]
+    except Exception:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-        return AESGCM(key)
-    return openssl.aead.AESGCM(key)
+        cls = AESGCM
+    return cls(key)  # type: ignore[no-any-return]
+
+
+def _standalone_aead() -> object:
+    import importlib.machinery
+
+    import cryptography
+
+    path = os.path.join(cryptography.__path__[0], "hazmat", "primitives", "ciphers", "aead.py")
+    loader = importlib.machinery.SourceFileLoader(
+        "cryptography.hazmat.primitives.ciphers.aead", path
+    )
+    module = type(sys)(loader.name)
+    module.__file__ = path
+    loader.exec_module(module)
+    return module

@@ -12,10 +12,9 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 
-__all__ = ["DEFAULT_MIN_TTL", "TokenOptions", "parse_token_options", "try_cached"]
+from gtoken.store.format import DEFAULT_MIN_TTL
 
-#: ``--min-ttl``'s default: gtoken.refresh.DEFAULT_MIN_TTL (a test keeps them equal).
-DEFAULT_MIN_TTL = 120.0
+__all__ = ["TokenOptions", "parse_token_options", "try_cached"]
 
 _OPTIONS = ("--account", "--scope", "--format", "--min-ttl")
 

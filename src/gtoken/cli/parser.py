@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from gtoken import __version__
-from gtoken.cli.fast import DEFAULT_MIN_TTL
 from gtoken.cli.formats import FORMATS
+from gtoken.store.format import DEFAULT_MIN_TTL
 
 __all__ = ["EPILOG", "build"]
 

@@ -24,7 +24,7 @@ from gtoken.doctor.clients import check_client_secrets
 from gtoken.doctor.emulator import check_emulator
 from gtoken.doctor.finding import LOGIN, Finding, Level
 from gtoken.doctor.home import check_files, check_home, check_key
-from gtoken.google import ENV_EMULATOR
+from gtoken.endpoints import ENV_EMULATOR
 from gtoken.store import STORE_FILE, gtoken_home
 from gtoken.transport import RetryPolicy, Transport
 

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 from gtoken.accounts import Accounts
 from gtoken.doctor.finding import LOGIN, Finding, span, when
 from gtoken.doctor.home import insecure, wrong_key
+from gtoken.endpoints import ENV_EMULATOR
 from gtoken.errors import ConfigError, StoreError
-from gtoken.google import ENV_EMULATOR
 from gtoken.store import AccountRecord, InsecurePermissions, WrongKey
 
 __all__ = ["TESTING_WARNING", "check_accounts"]

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from gtoken.doctor.finding import Finding, sentence
 from gtoken.errors import ConfigError
+from gtoken.files.clients import read_client_secrets
 from gtoken.oauth.clients import ClientSecrets
 
 __all__ = ["check_client_secrets"]
@@ -25,12 +26,7 @@ _LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 def check_client_secrets(path: Path) -> list[Finding]:
     """Whether ``path`` is an OAuth client ``gtoken login`` can use, and what to do if not."""
     try:
-        text = path.read_bytes()
-    except OSError as exc:
-        why = "it does not exist" if isinstance(exc, FileNotFoundError) else exc.strerror
-        return [Finding("problem", _SUBJECT, f"{path} cannot be read: {why}.", "Check the path.")]
-    try:
-        client = ClientSecrets.from_json(text, source=str(path))
+        client = read_client_secrets(path, hint="Check the path.")
     except ConfigError as exc:  # says what the file is instead, and what to do with it
         return [Finding("problem", _SUBJECT, sentence(exc.message), exc.hint)]
     return [_kind(path, client), *_out_of_band(path, client)]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Final
 
-from gtoken import google
+from gtoken import endpoints
 from gtoken.doctor.finding import Finding
+from gtoken.endpoints import ENV_EMULATOR
 from gtoken.errors import ConfigError, NetworkError
-from gtoken.google import ENV_EMULATOR
 from gtoken.transport import Transport
 
 __all__ = ["check_emulator"]
@@ -25,7 +25,7 @@ def check_emulator(
     if not host:
         return [], True
     try:
-        base = google.emulator(host).emulator
+        base = endpoints.emulator(host).emulator
     except ConfigError:
         return [
             Finding(

@@ -12,9 +12,10 @@ Google reports ``email`` and ``profile`` back as ``.../auth/userinfo.email`` and
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Final
+
+from gtoken.store.format import AUTH_PREFIX, MAIL, OIDC_URLS, lenient_scope, scope_form
 
 __all__ = [
     "AUTH_PREFIX",
@@ -33,14 +34,11 @@ __all__ = [
     "to_param",
 ]
 
-AUTH_PREFIX: Final = "https://www.googleapis.com/auth/"
-MAIL: Final = "https://mail.google.com/"
-_EMAIL_URL: Final = AUTH_PREFIX + "userinfo.email"
-_PROFILE_URL: Final = AUTH_PREFIX + "userinfo.profile"
+_EMAIL_URL: Final = OIDC_URLS["email"]
+_PROFILE_URL: Final = OIDC_URLS["profile"]
 
 # The OpenID Connect words and the URLs Google reports for them.
-_OIDC_URL: Final = {"email": _EMAIL_URL, "profile": _PROFILE_URL}
-_OIDC_WORD: Final = {url: word for word, url in _OIDC_URL.items()}
+_OIDC_WORD: Final = {url: word for word, url in OIDC_URLS.items()}
 
 #: Google's sign-in scopes, canonical. Testing apps' 7-day limit does not apply to these alone.
 SIGN_IN_SCOPES: Final = frozenset({"openid", _EMAIL_URL, _PROFILE_URL})
@@ -70,12 +68,6 @@ GMAIL_SCOPES: Final = frozenset({MAIL}) | frozenset(
     )
 )
 
-# A short form: dotted words of letters, digits, '_' and '-' (``drive.file``, ``youtube.force-ssl``,
-# ``devstorage.read_only``).
-_SHORT_FORM = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*")
-# A full scope: an https URL with a host and no spaces, quotes or separators.
-_URL_FORM = re.compile(r"https://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::\d+)?/[^\s\"'<>,;{}|\\^`]*")
-
 
 def expand(word: str) -> str:
     """The scope Google knows for ``word``: ``gmail.readonly`` becomes its URL, ``mail`` becomes
@@ -85,6 +77,9 @@ def expand(word: str) -> str:
     """
     if not isinstance(word, str):
         raise TypeError(f"a scope is a str, not {type(word).__name__}")
+    full = scope_form(word)
+    if full is not None:
+        return full
     stripped = word.strip()
     if not stripped:
         raise ValueError("empty scope: give a name such as 'gmail.readonly' or a scope URL")
@@ -92,26 +87,18 @@ def expand(word: str) -> str:
         raise ValueError(
             f"scope {word!r} contains a space: give one scope per word (parse() splits a list)"
         )
-    if stripped == "mail":
-        return MAIL
-    if stripped in ("openid", "email", "profile"):
-        return stripped
     if stripped.startswith(("https://", "http://")):
-        if _URL_FORM.fullmatch(stripped) and not stripped.endswith("/auth/"):
-            return stripped
         raise ValueError(
             f"scope {word!r} is not a valid scope URL: expected one like "
             f"'{AUTH_PREFIX}gmail.readonly'"
         )
-    if _SHORT_FORM.fullmatch(stripped):
-        return AUTH_PREFIX + stripped
     raise ValueError(
         f"scope {word!r} is neither a short name such as 'gmail.readonly' nor a full scope URL"
     )
 
 
 def _canonical_word(scope: str) -> str:
-    return _OIDC_URL.get(scope, scope)
+    return OIDC_URLS.get(scope, scope)
 
 
 def canonical(scopes: Iterable[str]) -> frozenset[str]:
@@ -139,11 +126,7 @@ def from_google(scope_field: str) -> frozenset[str]:
     return frozenset(_lenient(word) for word in scope_field.split())
 
 
-def _lenient(word: str) -> str:
-    try:
-        return _canonical_word(expand(word))
-    except ValueError:
-        return word
+_lenient = lenient_scope
 
 
 def normalize(scopes: Iterable[str]) -> frozenset[str]:

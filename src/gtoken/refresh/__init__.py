@@ -16,6 +16,7 @@ from gtoken.refresh.engine import (
     Renew,
     consent_reason,
     keep_refresh_token,
+    refresh_answer,
     usable,
 )
 from gtoken.refresh.flights import FLIGHTS, Flights
@@ -34,5 +35,6 @@ __all__ = [
     "Renew",
     "consent_reason",
     "keep_refresh_token",
+    "refresh_answer",
     "usable",
 ]

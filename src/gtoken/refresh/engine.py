@@ -34,7 +34,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -47,6 +47,7 @@ from gtoken.oauth.token import Token
 from gtoken.redact import fingerprint
 from gtoken.refresh.flights import FLIGHTS, Flights
 from gtoken.refresh.locks import CrossProcessLock
+from gtoken.store.format import DEFAULT_MIN_TTL
 
 if TYPE_CHECKING:
     from gtoken.transport import Transport
@@ -60,11 +61,9 @@ __all__ = [
     "Renew",
     "consent_reason",
     "keep_refresh_token",
+    "refresh_answer",
     "usable",
 ]
-
-#: An access token closer than this to its expiry is refreshed before it is handed out.
-DEFAULT_MIN_TTL = 120.0
 
 GrantStatus = Literal["active", "needs_consent", "revoked"]
 
@@ -121,8 +120,8 @@ class Grant:
 
 class GrantStore(Protocol):
     """Where grants live, as the engine needs it. Implementations: the local accounts
-    (:class:`gtoken.accounts.AccountGrants`), cached tokens (:class:`gtoken.token_cache.KvGrants`),
-    and a web app's grants of many users."""
+    (:class:`gtoken.accounts.AccountGrants`), cached tokens
+    (:class:`gtoken.service_accounts.cache.KvGrants`), and a web app's grants of many users."""
 
     @property
     def name(self) -> str:
@@ -182,12 +181,37 @@ def keep_refresh_token(read: Grant, answer: Token) -> Token:
     )
 
 
-def consent_reason(exc: InvalidGrant, what: str = "its refresh token") -> str:
-    """Why a grant needs consent again, for people: Google's words and the likely causes."""
+def consent_reason(exc: InvalidGrant, refused: str = "Google refused its refresh token") -> str:
+    """Why a refresh token needs consent again, for people: ``refused``, Google's words, and the
+    likely causes."""
     said = f"{exc.error}: {exc.description}" if exc.description else str(exc.error)
     listed = "; ".join(f"({n}) {cause}" for n, cause in enumerate(exc.likely_causes, 1))
-    reason = f"Google refused {what} ({said})"
+    reason = f"{refused} ({said})"
     return f"{reason}. Likely causes: {listed}" if listed else reason
+
+
+def refresh_answer(
+    transport: Transport,
+    client: ClientSecrets,
+    refresh_token: str,
+    *,
+    now: datetime,
+    scopes: Iterable[str] = (),
+    refresh_token_expires_at: datetime | None = None,
+) -> Token:
+    """Google's answer to ``refresh_token`` sent as ``client`` to its token endpoint, as it
+    came (see :func:`keep_refresh_token`); its errors raised as gtoken's (InvalidGrant...).
+    ``scopes`` are the grant's, the answer's when Google leaves them out."""
+    response = transport.send(grants.refresh(client, refresh_token))
+    return parse_token_response(
+        response.status,
+        response.headers,
+        response.body,
+        grant="refresh_token",
+        now=now,
+        requested_scopes=scopes,
+        refresh_token_expires_at=refresh_token_expires_at,
+    )
 
 
 class Engine:
@@ -273,15 +297,13 @@ class Engine:
             raise ConsentRequired(grant.label, "it has no refresh token")
         if grant.client is None:
             raise ConsentRequired(grant.label, "its store names no OAuth client to refresh with")
-        response = self.transport().send(grants.refresh(grant.client, grant.refresh_token))
         try:
-            return parse_token_response(
-                response.status,
-                response.headers,
-                response.body,
-                grant="refresh_token",
+            return refresh_answer(
+                self.transport(),
+                grant.client,
+                grant.refresh_token,
                 now=datetime.fromtimestamp(self.clock(), UTC),
-                requested_scopes=grant.scopes,
+                scopes=grant.scopes,
                 refresh_token_expires_at=grant.refresh_token_expires_at,
             )
         except InvalidGrant as exc:

@@ -20,7 +20,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from gtoken.errors import ConfigError
-from gtoken.userfiles import read_small
+from gtoken.files.reading import read_small
 
 __all__ = ["ServiceAccountKey", "load_key", "read_json_object"]
 

@@ -3,7 +3,7 @@
 The key is kept sealed in the store (``service-account-key``, by client email and key id) and
 read back from there to sign, so credentials objects never hold it. Tokens are cached sealed
 (``service-account-token``, by client email, subject and sorted scopes) and fetched once per
-expiry across threads and processes, through :class:`gtoken.token_cache.TokenCache`.
+expiry across threads and processes, through :class:`gtoken.service_accounts.cache.TokenCache`.
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ from gtoken.oauth.responses import parse_token_response
 from gtoken.oauth.token import Token
 from gtoken.refresh import DEFAULT_MIN_TTL, CrossProcessLock
 from gtoken.service_accounts.assertion import sign_assertion
+from gtoken.service_accounts.cache import TokenCache
 from gtoken.service_accounts.explain import explain
 from gtoken.service_accounts.keys import ServiceAccountKey
 from gtoken.store import SqliteStore
-from gtoken.token_cache import TokenCache
 
 if TYPE_CHECKING:
     from gtoken.accounts import Accounts
-    from gtoken.google import Endpoints
+    from gtoken.endpoints import Endpoints
     from gtoken.transport import Transport
 
 __all__ = ["KEY_NAMESPACE", "TOKEN_NAMESPACE", "ServiceAccountSource", "ServiceAccounts"]

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from gtoken.store.errors import StoreError
+from gtoken.store.format import FILE_MODE
 
 __all__ = ["Connections", "create_private_db"]
 
@@ -151,7 +152,7 @@ def create_private_db(path: Path) -> None:
     """Create an empty database file, mode 0600, unless one exists (SQLite would make it 0644;
     its WAL and shared-memory files then take the same mode)."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     except FileExistsError:
         return
     os.close(fd)

@@ -15,23 +15,25 @@ import base64
 import binascii
 import functools
 import hashlib
-import json
 import os
-import re
 from collections.abc import Iterable, Iterator, Mapping
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from gtoken.store.errors import CorruptRecord, WrongKey
+from gtoken.errors import WrongKey
+from gtoken.store.errors import CorruptRecord
+from gtoken.store.format import (
+    KEY_SIZE,
+    NONCE_SIZE,
+    SEALED_VERSION,
+    TAG_SIZE,
+    associated_data,
+    decode_base64url,
+    sealed_parts,
+)
 
 __all__ = ["KEY_SIZE", "Keyring", "key_id", "new_key", "open_sealed", "seal", "sealed_key_id"]
-
-KEY_SIZE = 32
-_NONCE_SIZE = 12
-_TAG_SIZE = 16
-_VERSION = "v1"
-_SEALED = re.compile(r"v1:([0-9a-f]{8}):([A-Za-z0-9_-]+)\Z")
 
 
 def key_id(key: bytes) -> str:
@@ -131,11 +133,11 @@ class Keyring(Mapping[str, bytes]):
 def seal(keyring: Keyring, plaintext: str, *, table: str, row: str, field: str) -> str:
     """Encrypt ``plaintext`` with the keyring's current key, bound to ``(table, row, field)``."""
     kid = keyring.current
-    nonce = os.urandom(_NONCE_SIZE)
+    nonce = os.urandom(NONCE_SIZE)
     ct = keyring.cipher(kid).encrypt(
         nonce, plaintext.encode("utf-8"), _associated_data(table, row, field)
     )
-    return f"{_VERSION}:{kid}:{_b64(nonce + ct)}"
+    return f"{SEALED_VERSION}:{kid}:{_b64(nonce + ct)}"
 
 
 def open_sealed(keyring: Keyring, sealed: str, *, table: str, row: str, field: str) -> str:
@@ -144,15 +146,15 @@ def open_sealed(keyring: Keyring, sealed: str, *, table: str, row: str, field: s
     Raises :class:`WrongKey` when the keyring lacks the key id it was sealed with, and
     :class:`CorruptRecord` when it is not a sealed value or fails authentication."""
     where = f"{table}.{field} of row {row!r}"
-    match = _SEALED.match(sealed) if isinstance(sealed, str) else None
-    if match is None:
+    parts = sealed_parts(sealed) if isinstance(sealed, str) else None
+    if parts is None:
         raise CorruptRecord(
             f"{where} is not an encrypted gtoken value (expected 'v1:<key id>:<data>')",
             table=table,
             row=row,
             field=field,
         )
-    kid, body = match.groups()
+    kid, body = parts
     if kid not in keyring:
         raise WrongKey(
             f"{where} was encrypted with key id {kid}, which the keyring ({keyring.source}, ids "
@@ -160,11 +162,11 @@ def open_sealed(keyring: Keyring, sealed: str, *, table: str, row: str, field: s
             key_id=kid,
         )
     try:
-        raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-        if len(raw) < _NONCE_SIZE + _TAG_SIZE or _b64(raw) != body:
+        raw = decode_base64url(body)
+        if len(raw) < NONCE_SIZE + TAG_SIZE or _b64(raw) != body:
             raise ValueError("too short, or not the encoding seal() writes")
         plain = keyring.cipher(kid).decrypt(
-            raw[:_NONCE_SIZE], raw[_NONCE_SIZE:], _associated_data(table, row, field)
+            raw[:NONCE_SIZE], raw[NONCE_SIZE:], _associated_data(table, row, field)
         )
         return plain.decode("utf-8")
     except (InvalidTag, ValueError, binascii.Error):
@@ -179,15 +181,12 @@ def open_sealed(keyring: Keyring, sealed: str, *, table: str, row: str, field: s
 
 def sealed_key_id(sealed: str) -> str | None:
     """The key id a sealed value names, or None if it is not a sealed value."""
-    match = _SEALED.match(sealed)
-    return match.group(1) if match else None
+    parts = sealed_parts(sealed)
+    return parts[0] if parts else None
 
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-@functools.lru_cache(maxsize=1024)
-def _associated_data(table: str, row: str, field: str) -> bytes:
-    # JSON keeps the three parts apart whatever characters they contain.
-    return json.dumps(["gtoken-sealed-v1", table, row, field]).encode("utf-8")
+_associated_data = functools.lru_cache(maxsize=1024)(associated_data)

@@ -9,8 +9,7 @@
     gtoken.errors.ConfigError
     ├── KeyMissing                 no usable encryption key, or a malformed one
     └── InsecurePermissions        a store or key file, or the gtoken home, that others can reach
-    gtoken.errors.WrongKey
-    └── WrongKey                   a value was sealed with a key id the keyring does not hold
+    gtoken.errors.WrongKey         a value was sealed with a key id the keyring does not hold
 
 Messages name what is wrong and how to fix it, and never contain a key, token or secret.
 """
@@ -20,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gtoken import errors
-from gtoken.errors import StoreError
+from gtoken.errors import StoreError, WrongKey
 
 __all__ = [
     "CorruptRecord",
@@ -37,14 +36,6 @@ class KeyMissing(errors.ConfigError):
     """No usable encryption key: none is configured, or ``GTOKEN_KEY``/``key.json`` is malformed."""
 
     hint = "Set GTOKEN_KEY to the key the store was written with, or restore key.json."
-
-
-class WrongKey(errors.WrongKey):
-    """Stored values were sealed with a key whose id the keyring does not hold."""
-
-    def __init__(self, message: str, *, key_id: str) -> None:
-        super().__init__(message)
-        self.key_id = key_id
 
 
 class InsecurePermissions(errors.ConfigError):

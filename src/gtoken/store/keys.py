@@ -29,6 +29,7 @@ from typing import Any
 
 from gtoken.store.crypto import KEY_SIZE, Keyring, key_id, new_key
 from gtoken.store.errors import KeyMissing
+from gtoken.store.format import ENV_KEY, FILE_MODE, KEY_FILE, decode_key
 from gtoken.store.paths import (
     check_private_file,
     create_private_file,
@@ -47,8 +48,6 @@ __all__ = [
     "remove_key",
 ]
 
-ENV_KEY = "GTOKEN_KEY"
-KEY_FILE = "key.json"
 _MAKE_ONE = (
     'make one with: python -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())"'
 )
@@ -61,10 +60,8 @@ def encode_key(key: bytes) -> str:
 
 def parse_key(text: str, *, source: str = ENV_KEY) -> bytes:
     """Decode a base64 key of exactly 32 bytes. Errors describe the value, never repeat it."""
-    compact = "".join(text.split()).replace("-", "+").replace("_", "/")
-    compact += "=" * (-len(compact) % 4)
     try:
-        key = base64.b64decode(compact, validate=True)
+        key = decode_key(text)
     except (binascii.Error, ValueError):
         raise KeyMissing(
             f"{source} is not valid base64 ({len(text)} characters); it must be base64 of "
@@ -169,7 +166,7 @@ def _key_file_lock(home: Path) -> Iterator[None]:
     except ImportError:  # pragma: no cover - Windows: no cross-process lock
         yield
         return
-    fd = os.open(home / ".key.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(home / ".key.lock", os.O_RDWR | os.O_CREAT, FILE_MODE)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

@@ -15,33 +15,26 @@ import stat
 from collections.abc import Mapping
 from pathlib import Path
 
+from gtoken.store import format
 from gtoken.store.errors import InsecurePermissions
 
 __all__ = ["check_private_file", "ensure_private_dir", "gtoken_home", "write_private_file"]
 
 
 def gtoken_home(env: Mapping[str, str] = os.environ) -> Path:
-    """gtoken's directory: ``$GTOKEN_HOME``, else ``$XDG_DATA_HOME/gtoken``, else
-    ``~/.local/share/gtoken``. Nothing is created."""
-    given = env.get("GTOKEN_HOME")
-    if given:
-        return Path(given).expanduser()
-    xdg = env.get("XDG_DATA_HOME")
-    # The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
-    if xdg and Path(xdg).is_absolute():
-        return Path(xdg) / "gtoken"
-    return Path.home() / ".local" / "share" / "gtoken"
+    """gtoken's directory (see :func:`gtoken.store.format.gtoken_home`). Nothing is created."""
+    return Path(format.gtoken_home(env))
 
 
 def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` (and missing parents) with mode 0700, or check that the existing directory
     is owned by this user and closed to group and others."""
     try:
-        path.mkdir(mode=0o700, parents=True)
+        path.mkdir(mode=format.DIR_MODE, parents=True)
     except FileExistsError:
         pass
     else:
-        os.chmod(path, 0o700)  # mkdir's mode is filtered through the umask
+        os.chmod(path, format.DIR_MODE)  # mkdir's mode is filtered through the umask
         return path
     st = os.stat(path)
     if not stat.S_ISDIR(st.st_mode):
@@ -51,7 +44,7 @@ def ensure_private_dir(path: Path) -> Path:
             path=path,
         )
     _check_owner(path, st)
-    if st.st_mode & 0o077:
+    if st.st_mode & format.DIR_OPEN_BITS:
         raise InsecurePermissions(
             f"{path} is open to other users (mode {_mode(st)}); gtoken keeps tokens there. "
             f"Fix it with: chmod 700 {_quote(path)}",
@@ -64,7 +57,7 @@ def check_private_file(path: Path) -> None:
     """Refuse ``path`` if group or others may read or write it, or another user owns it."""
     st = os.stat(path)
     _check_owner(path, st)
-    if st.st_mode & 0o066:
+    if st.st_mode & format.FILE_OPEN_BITS:
         raise InsecurePermissions(
             f"{path} can be read or written by other users (mode {_mode(st)}); it holds "
             f"tokens or keys. Fix it with: chmod 600 {_quote(path)}",
@@ -105,10 +98,10 @@ def create_private_file(path: Path, data: bytes) -> bool:
 def _write_temp(path: Path, data: bytes) -> Path:
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(tmp, flags, 0o600)
+    fd = os.open(tmp, flags, format.FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), 0o600)
+            os.fchmod(f.fileno(), format.FILE_MODE)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())

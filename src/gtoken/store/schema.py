@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Final
 
 from gtoken.store.errors import StoreError
+from gtoken.store.format import APPLICATION_ID, SCHEMA_VERSION
 
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
 
-APPLICATION_ID: Final = 0x67746F6B  # "gtok"
 
 _V1 = (
     """
@@ -66,7 +66,8 @@ _V1 = (
 
 #: Statements that take a file from version ``i`` to ``i + 1``.
 MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1,)
-SCHEMA_VERSION: Final = len(MIGRATIONS)
+# The format module states the version for readers that do not import this one.
+assert len(MIGRATIONS) == SCHEMA_VERSION, "update gtoken.store.format.SCHEMA_VERSION"
 
 
 def schema_version(conn: sqlite3.Connection, path: Path) -> int:

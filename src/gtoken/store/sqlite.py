@@ -32,18 +32,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
+from gtoken.errors import WrongKey
 from gtoken.store import schema
 from gtoken.store.connections import Connections, create_private_db
 from gtoken.store.crypto import Keyring, open_sealed, seal
-from gtoken.store.errors import CorruptRecord, NotFound, VersionConflict, WrongKey
-from gtoken.store.keys import ENV_KEY, KEY_FILE, load_keyring
+from gtoken.store.errors import CorruptRecord, NotFound, VersionConflict
+from gtoken.store.format import ACCOUNT_ORDER, ENV_KEY, KEY_FILE, STORE_FILE, STORE_SIDE_FILES
+from gtoken.store.keys import load_keyring
 from gtoken.store.paths import check_private_file, ensure_private_dir, gtoken_home
 from gtoken.store.records import KEEP, SECRET_FIELDS, STATUSES, AccountRecord, Keep, Status
 from gtoken.store.rows import COLUMNS, decode_account, encode_account, seal_field
 
 __all__ = ["STORE_FILE", "SqliteStore", "open_store"]
 
-STORE_FILE = "store.sqlite3"
 # SQL is only ever built from the column names above, never from input.
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM accounts"  # noqa: S608
 _UPSERT_SET = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
@@ -90,7 +91,7 @@ class SqliteStore:
         self._keyring = keyring
         self._clock = clock
         create_private_db(self.path)
-        for suffix in ("", "-wal", "-shm", "-journal"):
+        for suffix in ("", *STORE_SIDE_FILES):
             with contextlib.suppress(FileNotFoundError):
                 check_private_file(Path(f"{self.path}{suffix}"))
         self._db = Connections(self.path, busy_timeout=busy_timeout)
@@ -150,7 +151,7 @@ class SqliteStore:
     def list(self, *, client_id: str | None = None) -> builtins.list[AccountRecord]:
         """Every account (of ``client_id``, if given), by client, email and id."""
         where, params = ("WHERE client_id = ?", (client_id,)) if client_id else ("", ())
-        rows = self._conn().execute(f"{_SELECT} {where} ORDER BY client_id, email, id", params)
+        rows = self._conn().execute(f"{_SELECT} {where} ORDER BY {ACCOUNT_ORDER}", params)
         return [decode_account(row, self._keyring) for row in rows.fetchall()]
 
     def put(self, record: AccountRecord, *, expected_version: int | None = None) -> AccountRecord:

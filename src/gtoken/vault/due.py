@@ -1,10 +1,11 @@
 """Keeping grants alive: refreshing the connections that fall due, from cron or a worker.
 
-Each run claims up to ``limit`` connections (a lease of :data:`CLAIM_SECONDS` in the row, taken
-with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, under SQLite's write lock otherwise), so runners in
-every replica share the work instead of repeating it; then refreshes them through the refresh
-engine, ``concurrency`` at a time. A connection whose refresh token was last used ``idle`` ago is
-refreshed even if nobody asked for it: Google drops refresh tokens unused for six months.
+Each run claims connections a few at a time, up to ``limit`` in all (a lease of
+:data:`CLAIM_SECONDS` in the row, taken with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, under
+SQLite's write lock otherwise), so runners in every replica share the work instead of repeating
+it; and refreshes each claim through the refresh engine, ``concurrency`` at a time. A
+connection whose refresh token was last used ``idle`` ago is refreshed even if nobody asked for
+it: Google drops refresh tokens unused for six months.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ __all__ = ["CLAIM_SECONDS", "DueReport", "refresh_due"]
 
 #: How long a runner holds its claim on a connection before another runner may take it.
 CLAIM_SECONDS: Final = 300
+#: Connections claimed at a time, per thread of a runner.
+BATCH_PER_WORKER: Final = 8
 
 
 @dataclass(frozen=True)
@@ -49,14 +52,9 @@ def refresh_due(
 ) -> DueReport:
     if within < 0 or limit < 1 or concurrency < 1 or idle_seconds <= 0:
         raise ValueError("within >= 0, limit >= 1, concurrency >= 1 and idle > 0, please")
-    now = storage.now()
-    claimed = storage.claim_due(
-        expiring_before=now + int(within),
-        refreshed_before=now - int(idle_seconds),
-        limit=limit,
-        lease=CLAIM_SECONDS,
-    )
     outcomes = {"refreshed": 0, "needs_consent": 0, "failed": 0}
+    claimed = 0
+    now = storage.now()
 
     def one(key: tuple[str, str]) -> str:
         try:
@@ -73,9 +71,21 @@ def refresh_due(
             storage.release(*key)
 
     with concurrent.futures.ThreadPoolExecutor(concurrency, "gtoken-due") as pool:
-        for outcome in pool.map(one, claimed):
-            outcomes[outcome] += 1
-    return DueReport(claimed=len(claimed), **outcomes)
+        # Small claims, one after the other, so that runners in other replicas share the work.
+        while claimed < limit:
+            now = storage.now()
+            batch = storage.claim_due(
+                expiring_before=now + int(within),
+                refreshed_before=now - int(idle_seconds),
+                limit=min(limit - claimed, concurrency * BATCH_PER_WORKER),
+                lease=CLAIM_SECONDS,
+            )
+            if not batch:
+                break
+            claimed += len(batch)
+            for outcome in pool.map(one, batch):
+                outcomes[outcome] += 1
+    return DueReport(claimed=claimed, **outcomes)
 
 
 def _stale(conn: StoredConnection, idle_before: float) -> str | None:

@@ -302,9 +302,11 @@ class Storage:
                 f"{_SELECT} WHERE client_id = ? AND user_id = ?{lock}", (client_id, user_id)
             )
             before = None if row is None else self._decode(row)
-            # Another Google account's refresh token is no use to this one.
             same_account = before is not None and (before.sub in (None, sub))
-            token = merge(before if same_account else None, answer)
+            # Another Google account's refresh token is no use to this one, and one Google has
+            # refused (a connection that needs consent) is no use at all.
+            usable = same_account and before is not None and before.status == "active"
+            token = merge(before if usable else None, answer)
             status: Status = "active" if token.refresh_token else "needs_consent"
             conn = StoredConnection(
                 id=before.id if before is not None else secrets.token_hex(12),

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from gtoken import google
+from gtoken import endpoints
 from gtoken.errors import ConfigError, ConsentRequired, TransientError
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
@@ -100,7 +100,7 @@ class Vault:
             self._db = open_database(url, max_connections=max_connections, timeout=lock_timeout)
         try:
             self._open(migrate_schema)
-            self._endpoints = google.current(env)
+            self._endpoints = endpoints.current(env)
             self._storage = Storage(self._db, self._keyring, clock=clock)
             self._clock = clock
             self._hooks = Hooks()
@@ -536,7 +536,7 @@ def _check_user_id(user_id: object) -> None:
 def _load_clients(
     given: ClientSecretsArg | Sequence[ClientSecretsArg] | None,
 ) -> list[ClientSecrets]:
-    from gtoken.lookup import load_client
+    from gtoken.files.clients import read_client_secrets
 
     if given is None:
         return []
@@ -545,7 +545,7 @@ def _load_clients(
         items = [given]
     else:
         items = list(given)
-    clients = [c if isinstance(c, ClientSecrets) else load_client(c) for c in items]
+    clients = [c if isinstance(c, ClientSecrets) else read_client_secrets(c) for c in items]
     for client in clients:
         if client.kind != "web":
             raise ConfigError(

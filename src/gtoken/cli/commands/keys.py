@@ -1,10 +1,6 @@
 """``gtoken key rotate`` and ``gtoken key new``: the key that encrypts the store.
 
-Rotation with the key file (``key.json`` in the gtoken home): a new key becomes its current key,
-every stored secret is re-encrypted with it, and the old keys no value uses any more leave the
-file. With ``GTOKEN_KEY``, gtoken cannot change the environment it was given, so the new key comes
-in ``GTOKEN_KEY_NEW`` (``gtoken key new`` makes one); afterwards only the new key opens the store,
-and the person moves ``GTOKEN_KEY`` to it.
+Rotation itself is the store's (:func:`gtoken.store.rotate_key`); this says what it did.
 """
 
 from __future__ import annotations
@@ -12,21 +8,9 @@ from __future__ import annotations
 import argparse
 
 from gtoken.cli.output import Io
-from gtoken.errors import ConfigError
-from gtoken.store import (
-    Keyring,
-    add_key,
-    encode_key,
-    gtoken_home,
-    key_id,
-    new_key,
-    open_store,
-    parse_key,
-    remove_key,
-)
-
-ENV_KEY = "GTOKEN_KEY"
-ENV_KEY_NEW = "GTOKEN_KEY_NEW"
+from gtoken.store import encode_key, key_id, new_key, parse_key, rotate_key
+from gtoken.store.format import ENV_KEY
+from gtoken.store.rotation import ENV_KEY_NEW
 
 
 def new(args: argparse.Namespace, io: Io) -> int:
@@ -39,50 +23,21 @@ def new(args: argparse.Namespace, io: Io) -> int:
 def rotate(args: argparse.Namespace, io: Io) -> int:
     given = io.env.get(ENV_KEY_NEW) or None
     key = None if given is None else parse_key(given, source=ENV_KEY_NEW)
-    if io.env.get(ENV_KEY):
-        return _rotate_env_key(key, io)
-    return _rotate_key_file(key, args.keep_old, io)
-
-
-def _rotate_env_key(key: bytes | None, io: Io) -> int:
-    if key is None:
-        raise ConfigError(
-            f"{ENV_KEY} is set, and gtoken cannot change a key it is given in the environment",
-            hint=f"Make a key with `gtoken key new`, run `{ENV_KEY_NEW}=<that key> gtoken key "
-            f"rotate` with {ENV_KEY} still the old key, then set {ENV_KEY} to the new key "
-            "wherever gtoken runs.",
+    done = rotate_key(io.env, key=key, keep_old=args.keep_old)
+    if done.in_env:
+        io.say(
+            f"Re-encrypted {_values(done.count)} in {done.home} with the key of {ENV_KEY_NEW} "
+            f"(id {done.new}). Now set {ENV_KEY} to that key wherever gtoken uses this store: "
+            f"the old key (id {done.old}) no longer opens it."
         )
-    home = gtoken_home(io.env)
-    with open_store(io.env, home=home) as store:
-        old = store.keyring.current
-        if key_id(key) == old:
-            raise ConfigError(
-                f"{ENV_KEY_NEW} holds the same key as {ENV_KEY} (id {old})",
-                hint=f"Set {ENV_KEY_NEW} to a new key (`gtoken key new` prints one).",
-            )
-        count = store.rotate_key(Keyring([key], source=ENV_KEY_NEW))
-    io.say(
-        f"Re-encrypted {_values(count)} in {home} with the key of {ENV_KEY_NEW} (id "
-        f"{key_id(key)}). Now set {ENV_KEY} to that key wherever gtoken uses this store: the "
-        f"old key (id {old}) no longer opens it."
-    )
-    return 0
-
-
-def _rotate_key_file(key: bytes | None, keep_old: bool, io: Io) -> int:
-    home = gtoken_home(io.env)
-    with open_store(io.env, home=home) as store:
-        ring = add_key(home, key)
-        count = store.rotate_key(ring)
-        unused = [] if keep_old else sorted(set(ring) - {ring.current} - store.key_ids_in_use())
-    for kid in unused:
-        remove_key(home, kid)
-    done = f"Re-encrypted {_values(count)} in {home} with the new key (id {ring.current})."
-    if unused:
-        done += f" Removed the old key{'s' * (len(unused) > 1)} {', '.join(unused)} from key.json."
-    elif len(ring) > 1:
-        done += f" key.json keeps the old keys ({', '.join(k for k in ring if k != ring.current)})."
-    io.say(done)
+        return 0
+    said = f"Re-encrypted {_values(done.count)} in {done.home} with the new key (id {done.new})."
+    if done.removed:
+        plural = "s" * (len(done.removed) > 1)
+        said += f" Removed the old key{plural} {', '.join(done.removed)} from key.json."
+    elif done.kept:
+        said += f" key.json keeps the old keys ({', '.join(done.kept)})."
+    io.say(said)
     return 0
 
 

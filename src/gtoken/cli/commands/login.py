@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from gtoken.accounts import Accounts, LoginMode
 from gtoken.cli.output import ENV_CLIENT_SECRETS, Io, client_label, login_command, short_scopes
-from gtoken.errors import ConfigError
+from gtoken.files.clients import read_client_secrets as read_client_file
 from gtoken.flows import Console
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
@@ -55,13 +54,8 @@ def read_client_secrets(args: argparse.Namespace, io: Io) -> ClientSecrets:
             f"--client-secrets FILE is required (or set {ENV_CLIENT_SECRETS}): the OAuth "
             "client's client_secret.json, downloaded from Google Cloud console"
         )
-    path = Path(given).expanduser()
-    try:
-        text = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read the client secrets file {path}: {exc.strerror or exc}",
-            hint="Pass the client_secret.json downloaded from Google Cloud console (APIs & "
-            f"Services > Credentials) with --client-secrets or {ENV_CLIENT_SECRETS}.",
-        ) from None
-    return ClientSecrets.from_json(text, source=str(path))
+    return read_client_file(
+        given,
+        hint="Pass the client_secret.json downloaded from Google Cloud console (APIs & "
+        f"Services > Credentials) with --client-secrets or {ENV_CLIENT_SECRETS}.",
+    )

@@ -11,7 +11,7 @@ from gtoken.cli.output import Io, short_scopes
 
 
 def export(args: argparse.Namespace, io: Io) -> int:
-    from gtoken.portable import authorized_user
+    from gtoken.files import authorized_user
 
     with Accounts(env=io.env) as accounts:
         record = accounts.find(args.account)
@@ -25,7 +25,7 @@ def export(args: argparse.Namespace, io: Io) -> int:
 
 
 def import_(args: argparse.Namespace, io: Io) -> int:
-    from gtoken.portable import adopt_imported, read_token_file
+    from gtoken.files import adopt_imported, read_token_file
 
     imported = read_token_file(Path(args.file).expanduser())
     with Accounts(env=io.env) as accounts:

@@ -11,11 +11,11 @@ import time
 from datetime import UTC, datetime
 
 from gtoken.accounts import Accounts
-from gtoken.cli.fast import DEFAULT_MIN_TTL
 from gtoken.cli.formats import iso_utc, render_token
 from gtoken.cli.output import Io, client_label, relative_time, short_scopes
 from gtoken.errors import ConfigError
 from gtoken.oauth.token import Token
+from gtoken.store.format import DEFAULT_MIN_TTL
 
 
 def token(args: argparse.Namespace, io: Io) -> int:

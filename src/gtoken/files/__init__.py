@@ -12,9 +12,9 @@ Out: :func:`authorized_user` turns a stored account into the ``authorized_user``
 
 from __future__ import annotations
 
-from gtoken.portable.adopt import adopt_imported
-from gtoken.portable.export import authorized_user
-from gtoken.portable.files import read_token_file
-from gtoken.portable.imported import Format, Imported
+from gtoken.files.adopt import adopt_imported
+from gtoken.files.export import authorized_user
+from gtoken.files.imported import Format, Imported
+from gtoken.files.token_files import read_token_file
 
 __all__ = ["Format", "Imported", "adopt_imported", "authorized_user", "read_token_file"]

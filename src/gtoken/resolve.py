@@ -10,17 +10,17 @@ it runs consent when it may, or raises the error that says what is missing.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Iterable, Mapping
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from gtoken.accounts import Accounts
 from gtoken.errors import ConsentRequired, GTokenError
+from gtoken.files.clients import read_client_secrets
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
 from gtoken.store import AccountRecord
-from gtoken.userfiles import read_small
 
 __all__ = [
     "ClientSecretsArg",
@@ -35,7 +35,6 @@ __all__ = [
 
 Login = Literal["auto", "never"]
 ClientSecretsArg = str | os.PathLike[str] | Mapping[str, Any] | None
-_DOWNLOAD = "Download it from Google Cloud console > APIs & Services > Credentials."
 
 _lock = threading.Lock()
 _accounts: dict[str, Accounts] = {}
@@ -67,19 +66,6 @@ def wanted_scopes(scopes: Iterable[str]) -> frozenset[str]:
     return frozenset(_scopes.expand(s) for s in scopes)
 
 
-def load_client(client_secrets: str | os.PathLike[str] | Mapping[str, Any]) -> ClientSecrets:
-    """The client of a ``client_secret.json`` (its path, or its parsed JSON)."""
-    if isinstance(client_secrets, Mapping):
-        return ClientSecrets.from_json(client_secrets)
-    path = Path(client_secrets)
-    data = read_small(path, what="a client_secret.json", hint=_DOWNLOAD)
-    return ClientSecrets.from_json(data.decode("utf-8", "replace"), source=str(path))
-
-
-def _client_id(client_secrets: ClientSecretsArg) -> str | None:
-    return None if client_secrets is None else load_client(client_secrets).client_id
-
-
 def ready(
     accounts: Accounts,
     scopes: frozenset[str],
@@ -97,6 +83,55 @@ def ready(
     return record if record.status == "active" else None
 
 
+def stored_account(
+    accounts: Accounts,
+    wanted: frozenset[str],
+    *,
+    client: ClientSecrets | None,
+    account: str | None,
+    login: Login,
+    env: Mapping[str, str],
+) -> AccountRecord | None:
+    """The stored account to use for ``wanted``, running consent when it needs to and may (this
+    blocks: consent waits for a person). None when nothing names an account (no client, no
+    account) and none is stored: then the Application Default Credentials are the way. Raises
+    the error that says what is missing when consent is needed and cannot run."""
+    record = ready(
+        accounts, wanted, client_id=client.client_id if client else None, account=account
+    )
+    if record is not None:
+        return record
+    if client is None and account is None and not accounts.store.list():
+        return None
+    if client is None or login == "never" or not _can_interact(env):
+        _explain_missing(accounts, client, account, wanted)
+    from gtoken.flows import Console
+
+    signed_in = accounts.login(
+        client, wanted, console=Console.for_stream(sys.stderr), account=account
+    )
+    record = accounts.find(signed_in.id)
+    accounts.check_scopes(record, wanted)  # the person may have unticked a scope
+    return record
+
+
+def _can_interact(env: Mapping[str, str]) -> bool:
+    from gtoken.flows import can_open_browser
+
+    return can_open_browser(env) or sys.stdin.isatty()
+
+
+def _explain_missing(
+    accounts: Accounts, client: ClientSecrets | None, account: str | None, wanted: frozenset[str]
+) -> NoReturn:
+    """Raise the error that says why no usable account is there."""
+    record = accounts.find(account, client_id=client.client_id if client else None)
+    if record.status != "active":
+        raise ConsentRequired(record.email or record.id, record.status_reason or record.status)
+    accounts.check_scopes(record, wanted)
+    raise AssertionError("unreachable: the account was usable")  # pragma: no cover
+
+
 def resolve(
     scopes: Iterable[str] = (),
     *,
@@ -110,17 +145,14 @@ def resolve(
     env = os.environ if env is None else env
     wanted = wanted_scopes(scopes)
     accounts = accounts_for(env)
-    client_id = _client_id(client_secrets)
-    record = ready(accounts, wanted, client_id=client_id, account=account)
-    if record is not None:
-        return accounts, record
-    from gtoken.api import credentials
-
-    credentials(wanted, client_secrets=client_secrets, account=account, login=login, env=env)
-    record = ready(accounts, wanted, client_id=client_id, account=account)
+    client = None if client_secrets is None else read_client_secrets(client_secrets)
+    record = stored_account(accounts, wanted, client=client, account=account, login=login, env=env)
     if record is None:
-        # gtoken.credentials fell back on credentials that are not a stored account (the
-        # Application Default Credentials): these auths take stored accounts only.
+        # gtoken.credentials would use the Application Default Credentials (and say where it
+        # looked when there are none); these auths take stored accounts only.
+        from gtoken.service_accounts.adc import default_source
+
+        default_source(accounts, wanted, env)
         raise ConsentRequired(
             account or "gtoken",
             "no account has signed in to gtoken yet",

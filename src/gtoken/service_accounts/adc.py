@@ -29,15 +29,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from gtoken.errors import ConfigError, ConsentRequired, InvalidGrant, ScopeNotGranted
-from gtoken.oauth import grants
+from gtoken.files import Imported, read_token_file
 from gtoken.oauth import scopes as _scopes
-from gtoken.oauth.responses import parse_token_response
 from gtoken.oauth.token import Token
-from gtoken.portable import Imported, read_token_file
-from gtoken.refresh import DEFAULT_MIN_TTL
+from gtoken.refresh import DEFAULT_MIN_TTL, consent_reason, refresh_answer
+from gtoken.service_accounts.cache import TokenCache
 from gtoken.service_accounts.keys import ServiceAccountKey, read_json_object
 from gtoken.service_accounts.tokens import ServiceAccounts
-from gtoken.token_cache import TokenCache
 
 if TYPE_CHECKING:
     from gtoken.accounts import Accounts
@@ -212,25 +210,19 @@ class AuthorizedUserSource:
         return token
 
     def _refresh(self) -> Token:
-        client = self._accounts.endpoints.client(self._imported.client)
-        request = grants.refresh(client, self._imported.refresh_token)
-        response = self._accounts.refresher.transport().send(request)
         try:
-            return parse_token_response(
-                response.status,
-                response.headers,
-                response.body,
-                grant="refresh_token",
+            return refresh_answer(
+                self._accounts.refresher.transport(),
+                self._accounts.endpoints.client(self._imported.client),
+                self._imported.refresh_token,
                 now=datetime.fromtimestamp(self._accounts.clock(), UTC),
-                requested_scopes=self._imported.scopes or (),
+                scopes=self._imported.scopes or (),
             )
         except InvalidGrant as exc:
-            said = f"{exc.error}: {exc.description}" if exc.description else str(exc.error)
-            causes = "; ".join(f"({n}) {c}" for n, c in enumerate(exc.likely_causes, 1))
-            reason = f"Google refused the refresh token in {self._found.label} ({said})"
+            refused = f"Google refused the refresh token in {self._found.label}"
             raise ConsentRequired(
                 self.account or str(self._found.path),
-                f"{reason}. Likely causes: {causes}" if causes else reason,
+                consent_reason(exc, refused),
                 likely_causes=exc.likely_causes,
                 hint=f"Sign in again: {self._login_command(self._wanted)}. gtoken has not "
                 "changed the file.",

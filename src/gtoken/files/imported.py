@@ -11,7 +11,7 @@ from gtoken.redact import fingerprint
 
 __all__ = ["Format", "Imported"]
 
-#: The kinds of file :func:`~gtoken.portable.read_token_file` reads.
+#: The kinds of file :func:`~gtoken.files.read_token_file` reads.
 Format = Literal["token.json", "authorized_user", "oauth2client", "token.pickle"]
 
 

@@ -20,12 +20,12 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from gtoken.errors import ConfigError
+from gtoken.files.imported import Format, Imported
+from gtoken.files.pickles import credentials_state
+from gtoken.files.reading import read_small
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
 from gtoken.oauth.endpoints import TOKEN_URI
-from gtoken.portable.imported import Format, Imported
-from gtoken.portable.pickles import credentials_state
-from gtoken.userfiles import read_small
 
 __all__ = ["read_token_file"]
 

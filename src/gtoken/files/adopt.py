@@ -14,12 +14,10 @@ from gtoken.errors import (
     ProtocolError,
     UnauthorizedClient,
 )
-from gtoken.oauth import grants
+from gtoken.files.imported import Imported
 from gtoken.oauth.clients import ClientSecrets
-from gtoken.oauth.responses import parse_token_response
 from gtoken.oauth.token import Token
-from gtoken.portable.imported import Imported
-from gtoken.refresh import Grant, keep_refresh_token
+from gtoken.refresh import Grant, consent_reason, keep_refresh_token, refresh_answer
 from gtoken.store import AccountRecord
 from gtoken.tokeninfo import TokenInfo, parse_tokeninfo
 
@@ -58,25 +56,15 @@ def adopt_imported(accounts: Accounts, imported: Imported) -> AccountRecord:
 def _refresh(
     transport: Transport, client: ClientSecrets, imported: Imported, *, now: datetime
 ) -> Token:
-    response = transport.send(grants.refresh(client, imported.refresh_token))
     try:
-        answer = parse_token_response(
-            response.status,
-            response.headers,
-            response.body,
-            grant="refresh_token",
-            now=now,
-            requested_scopes=imported.scopes or (),
+        answer = refresh_answer(
+            transport, client, imported.refresh_token, now=now, scopes=imported.scopes or ()
         )
     except InvalidGrant as exc:
-        said = f"{exc.error}: {exc.description}" if exc.description else str(exc.error)
-        causes = "; ".join(f"({n}) {cause}" for n, cause in enumerate(exc.likely_causes, 1))
-        reason = (
-            f"the refresh token in {imported.source} no longer works; Google refused it ({said})"
-        )
+        refused = f"the refresh token in {imported.source} no longer works; Google refused it"
         raise ConsentRequired(
             imported.email or imported.source,
-            f"{reason}. Likely causes: {causes}" if causes else reason,
+            consent_reason(exc, refused),
             likely_causes=exc.likely_causes,
             hint=f"Nothing was stored. {_LOGIN}",
         ) from exc

@@ -225,8 +225,9 @@ def _parser() -> argparse.ArgumentParser:
         "--load",
         choices=("auto", "wrk", "python"),
         default="auto",
-        help="emulator_token's and broker_tokens' load generator: wrk (installed with apt-get when missing and "
-        "root), the Python one (a lower bound), or auto: wrk when it can be had (default)",
+        help="emulator_token's and broker_tokens' load generator: wrk (installed with apt-get "
+        "when missing and root), the Python one (a lower bound), or auto: wrk when it can be "
+        "had (default)",
     )
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
     return parser

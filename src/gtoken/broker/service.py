@@ -133,9 +133,9 @@ class Broker:
 
     def register_client(self, client_secrets: Any, return_origins: Iterable[str]) -> ClientSecrets:
         """Keep a Web application client and the origins its connect links may return to."""
-        from gtoken.lookup import load_client
+        from gtoken.files.clients import read_client_secrets
 
-        client = load_client(client_secrets)
+        client = read_client_secrets(client_secrets)
         if self.callback_url not in client.redirect_uris:
             raise ConfigError(
                 f"the client {client.client_id} does not list the broker's callback "

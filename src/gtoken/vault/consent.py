@@ -27,7 +27,7 @@ from gtoken.oauth.pkce import Pkce
 from gtoken.oauth.responses import parse_token_response
 from gtoken.oauth.token import Token
 from gtoken.redact import fingerprint
-from gtoken.vault.storage import PendingConsent
+from gtoken.vault.pending import PendingConsent, add_state, take_state
 
 if TYPE_CHECKING:
     from gtoken.transport import Transport
@@ -68,7 +68,8 @@ def start(
         nonce=secrets.token_urlsafe(24),
     )
     assert request.nonce is not None
-    storage.add_state(
+    add_state(
+        storage,
         state_hash=state_hash(request.state),
         client_id=client.client_id,
         user_id=user_id,
@@ -108,7 +109,7 @@ def finish(
     if not isinstance(callback_url, str):
         raise TypeError("callback_url is the URL (or query string) the user came back with")
     state = _state_of(callback_url)
-    pending = storage.take_state(state_hash(state), lambda p: _check_user(p, user_id, state))
+    pending = take_state(storage, state_hash(state), lambda p: _check_user(p, user_id, state))
     if pending is None:
         raise StateError(
             f"The callback's state ({fingerprint(state)}) is not one this application is "

@@ -17,19 +17,19 @@ import json
 import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Final
 
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
 from gtoken.oauth.token import Token
-from gtoken.store.crypto import Keyring, open_sealed, seal, sealed_key_id
+from gtoken.store.crypto import Keyring, open_sealed, seal
 from gtoken.store.errors import CorruptRecord, WrongKey
 from gtoken.vault.database import Database, Row, Sql
 from gtoken.vault.keys import HINT
 from gtoken.vault.records import SECRET_FIELDS, Status, StoredConnection
 
-__all__ = ["CONNECTIONS", "PendingConsent", "Storage"]
+__all__ = ["CLIENTS", "CONNECTIONS", "STATES", "Storage"]
 
 CONNECTIONS: Final = "gtoken_vault_connections"
 CLIENTS: Final = "gtoken_vault_clients"
@@ -58,30 +58,6 @@ _CLIENT_COLUMNS: Final = (
     "client_id, kind, auth_uri, token_uri, redirect_uris, project_id, client_secret"
 )
 _SELECT_CLIENTS: Final = f"SELECT {_CLIENT_COLUMNS} FROM {CLIENTS} ORDER BY created_at"  # noqa: S608
-_STATE_COLUMNS: Final = (
-    "state_hash, client_id, user_id, redirect_uri, scopes, nonce, verifier, created_at, expires_at"
-)
-
-
-@dataclass(frozen=True, kw_only=True, repr=False)
-class PendingConsent:
-    """A consent the vault started and waits to finish: the state's row, verifier opened."""
-
-    state_hash: str
-    client_id: str
-    user_id: str
-    redirect_uri: str
-    scopes: frozenset[str]
-    nonce: str
-    verifier: str
-    created_at: int
-    expires_at: int
-
-    def __repr__(self) -> str:
-        return (
-            f"PendingConsent(client_id={self.client_id!r}, user_id={self.user_id!r}, "
-            f"expires_at={self.expires_at})"
-        )
 
 
 class Storage:
@@ -99,12 +75,12 @@ class Storage:
 
     # -- sealing --------------------------------------------------------------------------------
 
-    def _seal(self, table: str, row: str, field: str, value: str | None) -> str | None:
+    def seal_value(self, table: str, row: str, field: str, value: str | None) -> str | None:
         if value is None:
             return None
         return seal(self.keyring, value, table=table, row=row, field=field)
 
-    def _open(self, table: str, row: str, field: str, value: object, who: str) -> str | None:
+    def open_value(self, table: str, row: str, field: str, value: object, who: str) -> str | None:
         if value is None:
             return None
         if not isinstance(value, str):
@@ -133,7 +109,7 @@ class Storage:
     def put_client(self, client: ClientSecrets) -> None:
         """Record ``client`` (its secret sealed), or bring its stored copy up to date."""
         now = self.now()
-        secret = self._seal(CLIENTS, client.client_id, "client_secret", client.client_secret)
+        secret = self.seal_value(CLIENTS, client.client_id, "client_secret", client.client_secret)
         values = (
             client.kind,
             client.auth_uri,
@@ -143,19 +119,17 @@ class Storage:
             secret,
         )
         with self.db.transaction() as sql:
-            changed = sql.run(
-                f"UPDATE {CLIENTS} SET kind = ?, auth_uri = ?, token_uri = ?, "  # noqa: S608
-                "redirect_uris = ?, project_id = ?, client_secret = ?, updated_at = ? "
-                "WHERE client_id = ?",
-                (*values, now, client.client_id),
+            # One statement, so that vaults opening at once with the same client do not race.
+            sql.run(
+                f"INSERT INTO {CLIENTS} (client_id, kind, auth_uri, token_uri, "  # noqa: S608
+                "redirect_uris, project_id, client_secret, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO UPDATE SET "
+                "kind = excluded.kind, auth_uri = excluded.auth_uri, "
+                "token_uri = excluded.token_uri, redirect_uris = excluded.redirect_uris, "
+                "project_id = excluded.project_id, client_secret = excluded.client_secret, "
+                "updated_at = excluded.updated_at",
+                (client.client_id, *values, now, now),
             )
-            if not changed:
-                sql.run(
-                    f"INSERT INTO {CLIENTS} (client_id, kind, auth_uri, token_uri, "  # noqa: S608
-                    "redirect_uris, project_id, client_secret, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (client.client_id, *values, now, now),
-                )
 
     def clients(self) -> dict[str, ClientSecrets]:
         """Every client the vault knows, by client id."""
@@ -163,7 +137,9 @@ class Storage:
             rows = sql.all(_SELECT_CLIENTS)
         found = {}
         for client_id, kind, auth_uri, token_uri, uris, project_id, sealed in rows:
-            secret = self._open(CLIENTS, client_id, "client_secret", sealed, f"client {client_id}")
+            secret = self.open_value(
+                CLIENTS, client_id, "client_secret", sealed, f"client {client_id}"
+            )
             found[client_id] = ClientSecrets(
                 kind=kind,
                 client_id=client_id,
@@ -174,70 +150,6 @@ class Storage:
                 project_id=project_id,
             )
         return found
-
-    # -- pending consents -----------------------------------------------------------------------
-
-    def add_state(
-        self,
-        *,
-        state_hash: str,
-        client_id: str,
-        user_id: str,
-        redirect_uri: str,
-        scopes: Iterable[str],
-        nonce: str,
-        verifier: str,
-        ttl: int,
-    ) -> None:
-        now = self.now()
-        sealed = self._seal(STATES, state_hash, "verifier", verifier)
-        with self.db.transaction() as sql:
-            # Consents nobody finished go when they can no longer be finished.
-            sql.run(f"DELETE FROM {STATES} WHERE expires_at < ?", (now - 60,))  # noqa: S608
-            sql.run(
-                f"INSERT INTO {STATES} ({_STATE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
-                (
-                    state_hash,
-                    client_id,
-                    user_id,
-                    redirect_uri,
-                    " ".join(sorted(scopes)),
-                    nonce,
-                    sealed,
-                    now,
-                    now + ttl,
-                ),
-            )
-
-    def take_state(
-        self, state_hash: str, check: Callable[[PendingConsent], None]
-    ) -> PendingConsent | None:
-        """The pending consent ``state_hash``, removed so that it cannot be used again; None when
-        there is none. ``check`` runs first: when it raises, the consent stays as it was."""
-        with self.db.transaction() as sql:
-            row = sql.one(
-                f"SELECT {_STATE_COLUMNS} FROM {STATES} WHERE state_hash = ?",  # noqa: S608
-                (state_hash,),
-            )
-            if row is None:
-                return None
-            h, client_id, user_id, redirect_uri, scopes, nonce, sealed, created, expires = row
-            pending = PendingConsent(
-                state_hash=h,
-                client_id=client_id,
-                user_id=user_id,
-                redirect_uri=redirect_uri,
-                scopes=frozenset(scopes.split()),
-                nonce=nonce,
-                verifier=self._open(STATES, h, "verifier", sealed, "a pending consent") or "",
-                created_at=int(created),
-                expires_at=int(expires),
-            )
-            check(pending)
-            taken = sql.run(f"DELETE FROM {STATES} WHERE state_hash = ?", (h,))  # noqa: S608
-            # Another process may have taken it between the read and the delete (PostgreSQL
-            # reads committed rows without locking them): only the one that deleted it may use it.
-            return pending if taken == 1 else None
 
     # -- connections ----------------------------------------------------------------------------
 
@@ -256,7 +168,7 @@ class Storage:
         for name in SECRET_FIELDS:
             wanted = name in secrets_wanted
             values[name] = (
-                self._open(CONNECTIONS, conn_id, name, raw[name], who) if wanted else None
+                self.open_value(CONNECTIONS, conn_id, name, raw[name], who) if wanted else None
             )
         if values["status"] not in ("active", "needs_consent", "revoked"):
             raise CorruptRecord(
@@ -337,7 +249,7 @@ class Storage:
         values: dict[str, Any] = {c: getattr(conn, c) for c in _COLUMNS}
         values["scopes"] = " ".join(sorted(conn.scopes))
         for name in SECRET_FIELDS:
-            values[name] = self._seal(CONNECTIONS, conn.id, name, values[name])
+            values[name] = self.seal_value(CONNECTIONS, conn.id, name, values[name])
         return values
 
     def _insert(self, sql: Sql, conn: StoredConnection) -> None:
@@ -509,72 +421,6 @@ class Storage:
                 )
                 added += 1
         return added, skipped
-
-    # -- keys -----------------------------------------------------------------------------------
-
-    def rekey(self, *, batch: int = 200) -> int:
-        """Re-seal, with the keyring's current key, every value sealed with another key. Row by
-        row in short transactions, so the application goes on serving; a row written meanwhile
-        (already sealed with a key of the writer's) is left to the writer. Returns the number of
-        rows re-sealed."""
-        count = 0
-        current = self.keyring.current
-        for table, key, fields in (
-            (CONNECTIONS, "id", SECRET_FIELDS),
-            (CLIENTS, "client_id", ("client_secret",)),
-            (STATES, "state_hash", ("verifier",)),
-        ):
-            after = ""
-            while True:
-                with self.db.read() as sql:
-                    rows = sql.all(
-                        f"SELECT {key}, {', '.join(fields)} FROM {table} "  # noqa: S608
-                        f"WHERE {key} > ? ORDER BY {key} LIMIT ?",
-                        (after, batch),
-                    )
-                if not rows:
-                    break
-                after = rows[-1][0]
-                for row_id, *sealed in rows:
-                    if all(v is None or sealed_key_id(v) == current for v in sealed):
-                        continue
-                    count += self._reseal(table, key, row_id, fields, sealed)
-        return count
-
-    def _reseal(
-        self, table: str, key: str, row_id: str, fields: Sequence[str], sealed: Sequence[Any]
-    ) -> int:
-        who = f"row {row_id} of {table}"
-        fresh = [
-            self._seal(table, row_id, f, self._open(table, row_id, f, v, who))
-            for f, v in zip(fields, sealed, strict=True)
-        ]
-        same = " AND ".join(
-            f"{f} IS NULL" if v is None else f"{f} = ?" for f, v in zip(fields, sealed, strict=True)
-        )
-        with self.db.transaction() as sql:
-            return sql.run(
-                f"UPDATE {table} SET {', '.join(f'{f} = ?' for f in fields)} "  # noqa: S608
-                f"WHERE {key} = ? AND {same}",
-                [*fresh, row_id, *(v for v in sealed if v is not None)],
-            )
-
-    def key_ids_in_use(self) -> set[str]:
-        """The ids of the keys that stored values are sealed with."""
-        found: set[str] = set()
-        for table, fields in (
-            (CONNECTIONS, SECRET_FIELDS),
-            (CLIENTS, ("client_secret",)),
-            (STATES, ("verifier",)),
-        ):
-            for field in fields:
-                with self.db.read() as sql:
-                    rows = sql.all(
-                        f"SELECT DISTINCT substr({field}, 4, 8) FROM {table} "  # noqa: S608
-                        f"WHERE {field} IS NOT NULL"
-                    )
-                found.update(str(r[0]) for r in rows)
-        return found
 
 
 def _seconds_of(moment: Any) -> int | None:

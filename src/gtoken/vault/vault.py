@@ -17,7 +17,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from gtoken import endpoints
 from gtoken.errors import ConfigError, ConsentRequired, TransientError
@@ -27,7 +27,8 @@ from gtoken.oauth.grants import revoke as revoke_request
 from gtoken.oauth.responses import parse_revoke_response
 from gtoken.oauth.token import Token
 from gtoken.refresh import DEFAULT_MIN_TTL, Engine, Grant
-from gtoken.vault import consent, due
+from gtoken.vault import consent, due, rekey
+from gtoken.vault.clients import ClientSecretsArg, load_clients, redirect_uri_for
 from gtoken.vault.database import Database, open_database
 from gtoken.vault.events import EVENTS, Event, EventKind, Hooks
 from gtoken.vault.grants import VaultGrants, grant_of, lock_for, merge_consent
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
 __all__ = ["ENV_DATABASE_URL", "Vault"]
 
 ENV_DATABASE_URL = "GTOKEN_DATABASE_URL"
-ClientSecretsArg = str | os.PathLike[str] | Mapping[str, Any] | ClientSecrets
 _NO_REFRESH_TOKEN = (
     "Google sent no refresh token (it sends one only at the first consent, or when asked with "
     "prompt=consent) and none was stored, so access would end within the hour"
@@ -107,13 +107,13 @@ class Vault:
             self._transport_factory = transport
             self._transport: Transport | None = None
             self._transport_lock = threading.Lock()
-            given = _load_clients(client_secrets)
+            given = load_clients(client_secrets)
             for client in given:
                 self._storage.put_client(client)
             self._clients = self._storage.clients()
             self._clients_lock = threading.Lock()
             self._default = given[0].client_id if given else None
-            self._redirect_uri = _redirect_uri(given[0], redirect_uri) if given else redirect_uri
+            self._redirect_uri = redirect_uri_for(given[0], redirect_uri) if given else redirect_uri
             self._ids = IdTokenVerifier(self._endpoints.certs, self.transport, clock=clock)
             self._grants = VaultGrants(self._storage, self._client, self._hooks)
             self._engine = Engine(
@@ -198,7 +198,7 @@ class Vault:
         """Keep another Web application client (its secret sealed) for ``client=`` to name, in
         this vault and in every process that opens its database; a client already kept is
         brought up to date. Returns it."""
-        (client,) = _load_clients([client_secrets])
+        (client,) = load_clients([client_secrets])
         self._storage.put_client(client)
         with self._clients_lock:
             self._clients = self._storage.clients()
@@ -246,9 +246,9 @@ class Vault:
         if redirect_uri is None:
             redirect_uri = (
                 self._redirect_uri if client_id == self._default else None
-            ) or _redirect_uri(secrets, None)
+            ) or redirect_uri_for(secrets, None)
         else:
-            redirect_uri = _redirect_uri(secrets, redirect_uri)
+            redirect_uri = redirect_uri_for(secrets, redirect_uri)
         return consent.start(
             self._storage,
             secrets,
@@ -509,7 +509,7 @@ class Vault:
         """Re-seal with the newest key every value sealed with an older one, while the
         application keeps serving; afterwards the older keys can be dropped. Returns the number
         of rows re-sealed."""
-        return self._storage.rekey()
+        return rekey.rekey(self._storage)
 
     def status_counts(self) -> dict[str, int]:
         """How many connections are in each status (for metrics)."""
@@ -519,7 +519,7 @@ class Vault:
 
     def key_ids_in_use(self) -> set[str]:
         """The ids of the keys stored values are sealed with."""
-        return self._storage.key_ids_in_use()
+        return rekey.key_ids_in_use(self._storage)
 
 
 def _wanted(scopes: Iterable[str]) -> frozenset[str]:
@@ -531,48 +531,3 @@ def _wanted(scopes: Iterable[str]) -> frozenset[str]:
 def _check_user_id(user_id: object) -> None:
     if not isinstance(user_id, str) or not user_id or len(user_id) > 512:
         raise ValueError("user_id is the application's id for the user: 1 to 512 characters")
-
-
-def _load_clients(
-    given: ClientSecretsArg | Sequence[ClientSecretsArg] | None,
-) -> list[ClientSecrets]:
-    from gtoken.files.clients import read_client_secrets
-
-    if given is None:
-        return []
-    items: Sequence[ClientSecretsArg]
-    if isinstance(given, str | os.PathLike | Mapping | ClientSecrets):
-        items = [given]
-    else:
-        items = list(given)
-    clients = [c if isinstance(c, ClientSecrets) else read_client_secrets(c) for c in items]
-    for client in clients:
-        if client.kind != "web":
-            raise ConfigError(
-                f"the OAuth client {client.client_id} is a Desktop app client; a web "
-                "application's vault needs a Web application client (its redirect URIs are "
-                "the application's own)",
-                hint="In Google Cloud console create an OAuth client ID of type Web application, "
-                "add the application's callback URL to its redirect URIs, and download its JSON.",
-            )
-    return clients
-
-
-def _redirect_uri(client: ClientSecrets, given: str | None) -> str:
-    registered = client.redirect_uris
-    if given is None:
-        if len(registered) == 1:
-            return registered[0]
-        raise ConfigError(
-            f"say which redirect URI to use for the client {client.client_id} "
-            f"(it has {len(registered) or 'no'} registered)",
-            hint="Pass redirect_uri=, one of the client's redirect URIs.",
-        )
-    if given not in registered:
-        raise ConfigError(
-            f"the redirect URI {given!r} is not registered for the client {client.client_id} "
-            f"(registered: {', '.join(registered) or 'none'}); Google would refuse it",
-            hint="Add it to the client's Authorized redirect URIs in Google Cloud console, then "
-            "download client_secret.json again.",
-        )
-    return given

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from bench import (
+    accounts_scale,
     async_storm,
     broker,
     credentials_overhead,
@@ -72,6 +73,11 @@ def _credentials_overhead(args: argparse.Namespace, machine: report.Machine) -> 
 
 def _async_storm(args: argparse.Namespace, machine: report.Machine) -> report.Told:
     return _told(async_storm.run(), async_storm.text, async_storm.markdown, machine)
+
+
+def _accounts_scale(args: argparse.Namespace, machine: report.Machine) -> report.Told:
+    outcome = accounts_scale.run()
+    return _told(outcome, accounts_scale.text, accounts_scale.markdown, machine)
 
 
 def _vault_access(args: argparse.Namespace, machine: report.Machine) -> report.Told:
@@ -134,6 +140,12 @@ BENCHMARKS = [
         "1,000 asyncio tasks, one account's token just expired: exactly 1 refresh (and the time "
         "to serve them all)",
         _async_storm,
+    ),
+    Benchmark(
+        accounts_scale.NAME,
+        "1,000 stored accounts: a token lookup (library and `gtoken token`) and adding an "
+        "account within 1.3 × what they take with one",
+        _accounts_scale,
     ),
     Benchmark(
         vault.ACCESS,

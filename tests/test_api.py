@@ -144,3 +144,57 @@ def test_gspread_reads_and_writes_with_gtoken_credentials(emulator, env, client)
     emulator.advance(3600)  # only the emulator knows the token has expired
     assert book.sheet1.acell("B2").value == "2"
     assert emulator.stats()["token"]["refresh_token"] == 1
+
+
+def test_fifty_threads_sharing_credentials_refresh_once_after_staggered_401s(
+    emulator, env, client
+) -> None:
+    import threading
+
+    from googleapiclient.discovery import build
+
+    creds = gtoken.credentials(["gmail.readonly"], client_secrets=client, env=env)
+    options = {"api_endpoint": emulator.api_endpoint("gmail")}
+    services = [
+        build("gmail", "v1", credentials=creds, client_options=options, static_discovery=True)
+        for _ in range(50)
+    ]
+    services[0].users().labels().list(userId="me").execute()
+    emulator.advance(3600)  # only the emulator knows the token expired: each request gets a 401
+    for n in range(len(services)):  # ... the n-th after 0.2 + n/50 s: most after the refresh
+        emulator.fault("gmail", delay=0.2 + 0.02 * n)
+    start = threading.Barrier(len(services))
+    failures: list[BaseException] = []
+
+    def call(gmail: Any) -> None:
+        start.wait()
+        try:
+            gmail.users().labels().list(userId="me").execute()
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=call, args=(gmail,)) for gmail in services]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    assert emulator.stats()["token"]["refresh_token"] == 1
+
+
+def test_credentials_for_a_named_account_refuse_another_one_signing_in(
+    emulator, env, client
+) -> None:
+    from gtoken.errors import WrongAccount
+
+    emulator.create_user("bob@example.com")
+    emulator.consent_auto(email="bob@example.com")
+    with pytest.raises(WrongAccount) as caught:
+        gtoken.credentials(
+            ["gmail.readonly"], client_secrets=client, account="ada@example.com", env=env
+        )
+    assert caught.value.signed_in == "bob@example.com"
+    assert caught.value.revoked
+    assert emulator.stats()["endpoints"]["revoke"] == 1
+    with pytest.raises(gtoken.ConsentRequired):
+        gtoken.credentials(["gmail.readonly"], env=env, login="never")

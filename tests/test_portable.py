@@ -302,6 +302,11 @@ HIDDEN = [GOOD["token"], GOOD["refresh_token"], GOOD["client_secret"]]
         ({"scopes": 5}, "scopes that is not a list of scopes"),
         ({"expiry": "tomorrow"}, "expiry 'tomorrow', which is not an ISO time"),
         ({"token_uri": "ftp://example.com/token"}, "token_uri 'ftp://example.com/token'"),
+        (
+            {"token_uri": "http://proxy.example.com/token"},
+            "token_uri 'http://proxy.example.com/token', which uses plain http to "
+            "proxy.example.com",
+        ),
         ({"universe_domain": "example.net"}, "universe_domain 'example.net'"),
         ({"type": "external_account"}, "of type 'external_account'"),
         ({"token": "ya29.with space"}, "token with spaces in it"),
@@ -415,7 +420,7 @@ GOOGLE_AUTH_DEFAULT = textwrap.dedent(
     creds, _ = google.auth.default(scopes=[sys.argv[2]])
     # google-auth reads no token_uri from an authorized_user file: it always refreshes at
     # Google's endpoint. Point these credentials at the emulator instead, as a test would.
-    creds._token_uri = sys.argv[1] + "/token"
+    creds = creds.with_token_uri(sys.argv[1] + "/token")
     creds.refresh(google.auth.transport.requests.Request())
     info = httpx.get(sys.argv[1] + "/tokeninfo", params={"access_token": creds.token}).json()
     print(json.dumps({"class": type(creds).__module__ + "." + type(creds).__name__,

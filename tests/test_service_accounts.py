@@ -419,6 +419,7 @@ def test_a_file_that_is_not_json_shows_none_of_its_text(tmp_path: Path, local_ke
         ("client_email", "robot", "client_email 'robot', which is not an email address"),
         ("private_key_id", "", "lacks private_key_id"),
         ("token_uri", "oauth2.googleapis.com/token", "token_uri 'oauth2.googleapis.com/token'"),
+        ("token_uri", "http://oauth2.example.com/token", "which uses plain http to oauth2"),
         ("universe_domain", "example.net", "universe 'example.net'"),
     ],
 )

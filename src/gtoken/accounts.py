@@ -11,6 +11,7 @@ the missing scopes (the library API answers it with incremental consent when it 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -20,11 +21,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
-from gtoken.endpoints import Endpoints
+from gtoken.endpoints import Endpoints, Issuers
 from gtoken.endpoints import current as current_endpoints
-from gtoken.errors import ConfigError, NoAccount, ProtocolError, ScopeNotGranted
+from gtoken.errors import (
+    ConfigError,
+    ConsentRequired,
+    GTokenError,
+    NoAccount,
+    ProtocolError,
+    ScopeNotGranted,
+    WrongAccount,
+)
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
+from gtoken.oauth.endpoints import ISSUERS as GOOGLE_ISSUERS
+from gtoken.oauth.issuers import Issuer, check_id_token, parse_userinfo
 from gtoken.oauth.token import Token, id_token_claims
 from gtoken.refresh import (
     DEFAULT_MIN_TTL,
@@ -36,7 +47,16 @@ from gtoken.refresh import (
     keep_refresh_token,
     usable,
 )
-from gtoken.store import AccountRecord, SqliteStore, gtoken_home, open_store
+from gtoken.store import (
+    AccountHead,
+    AccountRecord,
+    DamagedAccount,
+    NotFound,
+    ReadOnlyStore,
+    SqliteStore,
+    gtoken_home,
+    open_store,
+)
 from gtoken.store.format import (
     default_account,
     from_unix_seconds,
@@ -68,7 +88,18 @@ class Account:
     expires_at: datetime | None
 
     @classmethod
-    def of(cls, record: AccountRecord) -> Account:
+    def of(cls, record: AccountRecord | DamagedAccount) -> Account:
+        if isinstance(record, DamagedAccount):
+            return cls(
+                id=record.id,
+                email=record.email,
+                client_id=record.client_id or "",
+                scopes=frozenset(),
+                status="damaged",
+                status_reason=record.problem,
+                is_default=record.is_default,
+                expires_at=None,
+            )
         return cls(
             id=record.id,
             email=record.email,
@@ -154,7 +185,9 @@ class AccountGrants:
         return self.grant(stored)
 
     def mark(self, read: Grant, status: GrantStatus, reason: str) -> None:
-        self.store.set_status(str(read.key), status, reason)
+        # An account forgotten meanwhile (gtoken logout) has nothing left to mark.
+        with contextlib.suppress(NotFound):
+            self.store.set_status(str(read.key), status, reason)
 
 
 class AccountRefresher:
@@ -184,7 +217,11 @@ class AccountRefresher:
         known: AccountRecord | None = None,
     ) -> AccountRecord:
         """The account with an access token valid ``min_ttl`` more seconds (and other than
-        ``rejected``, one an API refused), refreshed if needed: see :meth:`Engine.fresh`."""
+        ``rejected``, one an API refused), refreshed if needed: see :meth:`Engine.fresh`.
+        Raises ReadOnlyStore, before Google is asked, when a refresh is needed and the store
+        cannot save it."""
+        if self.store.read_only:
+            self._refuse_unsavable(account_id, min_ttl, rejected, known)
         grant = self.engine.fresh(
             account_id,
             min_ttl=min_ttl,
@@ -192,6 +229,20 @@ class AccountRefresher:
             known=None if known is None else self.grants.grant(known),
         )
         return cast("AccountRecord", grant.row)
+
+    def _refuse_unsavable(
+        self, account_id: str, min_ttl: float, rejected: str | None, known: AccountRecord | None
+    ) -> None:
+        record = known if known is not None and known.id == account_id else None
+        record = record or self.store.get(account_id)
+        if record is None or record.status != "active" or not record.refresh_token:
+            return  # the engine says what is wrong with it
+        if not self.usable(record, min_ttl, rejected):
+            raise ReadOnlyStore(
+                f"the access token of {label(record)} needs a refresh, but the refreshed token "
+                f"cannot be saved: the store {self.store.path} is read-only here "
+                f"({self.store.path.parent} cannot be written)"
+            )
 
     def usable(self, record: AccountRecord, min_ttl: float, rejected: str | None = None) -> bool:
         """Whether ``record`` may be handed out without refreshing it."""
@@ -238,6 +289,7 @@ class Accounts:
             transport=transport,
             clock=clock,
         )
+        self.issuers = Issuers(self.endpoints, self.refresher.transport)
 
     def close(self) -> None:
         self.refresher.close()
@@ -252,30 +304,60 @@ class Accounts:
     # -- reading ------------------------------------------------------------------------------
 
     def list(self) -> list[Account]:
-        return [Account.of(r) for r in self.store.list()]
+        """Every stored account; a damaged one has the status ``damaged``, and its
+        ``status_reason`` says what is wrong and how to recover."""
+        return [Account.of(r) for r in self.store.survey()]
 
     def find(self, account: str | None = None, *, client_id: str | None = None) -> AccountRecord:
         """The account named by email or id, or the default one. Raises ConsentRequired when
-        there is none yet, ConfigError when the name fits none or several."""
-        records = self.store.list(client_id=client_id)
-        if not records:
-            where = f"through client {client_id}" if client_id else f"in {self.home}"
-            raise NoAccount(where)
+        there is none yet, ConfigError when the name fits none or several, and CorruptRecord
+        when the chosen account is damaged. Opens that account only."""
+        record = self.store.get(self.choose(account, client_id=client_id).id)
+        if record is None:  # forgotten a moment ago, by another process
+            raise ConsentRequired(account or "the default account", "it is no longer stored")
+        return record
+
+    def choose(self, account: str | None = None, *, client_id: str | None = None) -> AccountHead:
+        """Which account :meth:`find` means, chosen by the columns that are not secret."""
         if account is None:
-            return _default_of(records)
-        matches = named_accounts(records, account, id=_id, email=_email)
+            # Among the few defaults (or, with none, the first two accounts): the rule of
+            # gtoken.store.format, which gtoken token's fast path follows too.
+            candidates = self.store.heads(client_id=client_id, default=True) or self.store.heads(
+                client_id=client_id, limit=2
+            )
+            chosen = default_account(
+                candidates, is_default=lambda h: h.is_default, updated_at=lambda h: h.updated_at
+            )
+            if chosen is not None:
+                return chosen
+            if not candidates:
+                raise self._no_account(client_id)
+            raise ConfigError(
+                f"{len(self.store.heads(client_id=client_id))} accounts are signed in and none "
+                "is the default",
+                hint="Pick one with --account (gtoken accounts lists them).",
+            )
+        # The store finds the few rows the name may fit through its indexes; the rule decides.
+        fitting = self.store.heads(client_id=client_id, name=account.strip().lower())
+        matches = named_accounts(fitting, account, id=lambda h: h.id, email=lambda h: h.email)
         if len(matches) == 1:
             return matches[0]
-        known = ", ".join(sorted(label(r) for r in records))
-        if not matches:
+        if matches:
             raise ConfigError(
-                f"no account {account!r} in the store (there are: {known})",
-                hint="Pick one of those, or sign it in with gtoken login --account.",
+                f"{account!r} is signed in through several clients",
+                hint="Name the account by its id (gtoken accounts shows them).",
             )
+        every = self.store.heads(client_id=client_id)
+        if not every:
+            raise self._no_account(client_id)
+        known = ", ".join(sorted(head.label for head in every))
         raise ConfigError(
-            f"{account!r} is signed in through several clients",
-            hint="Name the account by its id (gtoken accounts shows them).",
+            f"no account {account!r} in the store (there are: {known})",
+            hint="Pick one of those, or sign it in with gtoken login --account.",
         )
+
+    def _no_account(self, client_id: str | None) -> NoAccount:
+        return NoAccount(f"through client {client_id}" if client_id else f"in {self.home}")
 
     def token(
         self,
@@ -331,48 +413,111 @@ class Accounts:
         """Run consent for ``scopes`` (plus openid and email) and store the account.
 
         Earlier grants are kept (``include_granted_scopes``), so signing in again for one more
-        scope adds it. When Google returns no refresh token and none is stored, consent is asked
-        once more with ``prompt=consent``, which makes Google issue one."""
+        scope adds it. When the server returns no refresh token and none is stored, consent is
+        asked once more with ``prompt=consent``, which makes Google issue one; if there is still
+        none, ``console`` is told that the account cannot be refreshed, and why.
+
+        ``account`` (an e-mail address) is who should sign in; it is the consent page's
+        ``login_hint``, and a login that ends signed in as someone else raises WrongAccount:
+        nothing is stored and the grant just made is revoked."""
         from gtoken.flows import run_login
 
         client = self.endpoints.client(client)
+        issuer = self.issuers.of(client.token_uri)
         wanted = _scopes.canonical(_scopes.expand(s) for s in scopes) | IDENTITY_SCOPES
+        if mode == "device":
+            device_url = issuer.endpoint("device", to="sign in with the device flow")
+        else:
+            device_url = issuer.device or ""
 
-        def consent(prompt: tuple[str, ...]) -> Token:
-            return run_login(
+        def consent(prompt: tuple[str, ...]) -> AccountRecord:
+            token = run_login(
                 client,
                 wanted,
                 transport=self.refresher.transport(),
                 mode=mode,
                 console=console,
                 env=self.env,
-                device_url=self.endpoints.device,
+                device_url=device_url,
                 login_hint=account,
                 include_granted_scopes=True,
                 prompt=prompt,
                 timeout=timeout,
             )
+            sub, email = self._identity(client, issuer, token)
+            if account is not None and "@" in account:
+                self._check_account(account, email, issuer, token, client)
+            return self.adopt(client, token, sub=sub, email=email)
 
-        token = consent(())
-        record = self.add(client, token)
+        record = consent(())
         if record.refresh_token is None:
-            record = self.add(client, consent(("consent",)))
+            record = consent(("consent",))
+        if record.refresh_token is None:
+            _cannot_refresh(console, issuer, record)
         return Account.of(record)
 
     def add(self, client: ClientSecrets, token: Token) -> AccountRecord:
         """Store the account a login returned, as the default; keeps a stored refresh token when
-        the login brought none (DESIGN invariant 3)."""
+        the login brought none (DESIGN invariant 3). The ID token must be the client's issuer's,
+        for this client, and not expired."""
+        issuer = self.issuers.of(client.token_uri)
+        sub, email = self._identity(client, issuer, token)
+        return self.adopt(client, token, sub=sub, email=email)
+
+    def _identity(
+        self, client: ClientSecrets, issuer: Issuer, token: Token
+    ) -> tuple[str, str | None]:
+        """Who signed in: the ID token's ``sub``, and the e-mail address from the ID token or,
+        when it has none, from the issuer's userinfo endpoint."""
         if not token.id_token:
             raise ProtocolError(
-                "Google's answer to the login has no ID token, so the account cannot be told "
-                "apart from others; the login asks for openid, so this is Google's fault."
+                f"The answer of the OAuth server at {issuer.host} to the login has no ID token, "
+                "so the account cannot be told apart from others; the login asks for openid, so "
+                "the server does not follow OpenID Connect."
             )
         claims = id_token_claims(token.id_token)
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        check_id_token(claims, issuer=issuer, client_id=client.client_id, now=now)
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub:
             raise ProtocolError("the ID token of the login names no account (no 'sub').")
         email = claims.get("email")
-        return self.adopt(client, token, sub=sub, email=email if isinstance(email, str) else None)
+        if isinstance(email, str) and email:
+            return sub, email
+        if issuer.userinfo is None:
+            return sub, None
+        response = self.refresher.transport().request(
+            "GET",
+            issuer.userinfo,
+            headers={"Authorization": f"Bearer {token.access_token}", "Accept": "application/json"},
+        )
+        return sub, parse_userinfo(response.status, response.body, sub=sub)
+
+    def _check_account(
+        self, asked: str, email: str | None, issuer: Issuer, token: Token, client: ClientSecrets
+    ) -> None:
+        """Raise WrongAccount, after revoking the new grant, when ``email`` is not ``asked``."""
+        if email is not None and email.strip().lower() == asked.strip().lower():
+            return
+        from gtoken.oauth import grants
+        from gtoken.oauth.responses import parse_revoke_response
+
+        revoked = False
+        if issuer.revoke is not None:
+            secret = token.refresh_token or token.access_token
+            try:
+                response = self.refresher.transport().send(
+                    grants.revoke(
+                        secret,
+                        revoke_url=issuer.revoke,
+                        client=None if issuer.name in GOOGLE_ISSUERS else client,
+                    )
+                )
+                parse_revoke_response(response.status, response.headers, response.body)
+                revoked = True
+            except GTokenError:
+                pass  # said in the error: the person revokes it at the server's pages
+        raise WrongAccount(asked=asked, signed_in=email, revoked=revoked, server=issuer.host)
 
     def adopt(
         self, client: ClientSecrets, token: Token, *, sub: str, email: str | None
@@ -383,8 +528,8 @@ class Accounts:
         account's scopes become the token's, which are what Google granted."""
         record_id = account_id(client.client_id, sub)
         with self.store.transaction():
-            stored = self.store.get(record_id)
-            if stored is not None:
+            stored = self.store.entry(record_id)
+            if isinstance(stored, AccountRecord):  # a damaged one is replaced, tokens and all
                 token = keep_refresh_token(self.refresher.grants.grant(stored), token)
             self.store.put(
                 AccountRecord(
@@ -403,7 +548,7 @@ class Accounts:
                     client_secret=client.client_secret,
                 )
             )
-            self.set_default(record_id)
+            self.store.set_default(record_id, every_client=True)
         adopted = self.store.get(record_id)
         assert adopted is not None
         return adopted
@@ -413,55 +558,61 @@ class Accounts:
     def set_default(self, account: str) -> Account:
         """Make ``account`` (email or id) the default, for every client."""
         with self.store.transaction():
-            record = self.find(account)
-            for other in self.store.list():
-                if other.is_default and other.id != record.id:
-                    self.store.put(_replace_default(other, False))
-            return Account.of(self.store.set_default(record.id))
+            chosen = self.choose(account)
+            return Account.of(self.store.set_default(chosen.id, every_client=True))
 
     def forget(self, account: str | None = None) -> Account:
-        """Delete the account from the store, without telling Google."""
-        record = self.find(account)
-        self.store.delete(record.id)
-        return Account.of(record)
+        """Delete the account from the store, without telling Google; a damaged one too."""
+        with self.store.transaction():
+            chosen = self.choose(account)
+            entry = self.store.entry(chosen.id)
+            self.store.delete(chosen.id)
+        if entry is None:
+            raise ConsentRequired(chosen.label, "it is no longer stored")
+        return Account.of(entry)
 
     def revoke(self, account: str | None = None) -> Account:
-        """Revoke the account's grant at Google, then forget it. A grant Google already
-        considers dead is forgotten all the same."""
+        """Revoke the account's grant at its issuer (Google, for Google's accounts), then forget
+        it. A grant the issuer already considers dead is forgotten all the same; an issuer with
+        no revocation endpoint is a ConfigError, and nothing is forgotten."""
         from gtoken.oauth import grants
         from gtoken.oauth.responses import parse_revoke_response
 
         record = self.find(account)
         secret = record.refresh_token or record.access_token
         if secret:
-            request = grants.revoke(secret, revoke_url=self.endpoints.revoke)
+            issuer = self.issuers.of(record.token_uri)
+            url = issuer.endpoint("revoke", to=f"revoke {label(record)}'s grant")
+            client = None
+            if issuer.name not in GOOGLE_ISSUERS and record.client_secret:
+                client = ClientSecrets(
+                    kind="installed",
+                    client_id=record.client_id,
+                    client_secret=record.client_secret,
+                    token_uri=record.token_uri,
+                )
+            request = grants.revoke(secret, revoke_url=url, client=client)
             response = self.refresher.transport().send(request)
             parse_revoke_response(response.status, response.headers, response.body)
         self.store.delete(record.id)
         return Account.of(record)
 
 
-def _id(record: AccountRecord) -> str:
-    return record.id
-
-
-def _email(record: AccountRecord) -> str | None:
-    return record.email
-
-
-def _default_of(records: list[AccountRecord]) -> AccountRecord:
-    chosen = default_account(
-        records, is_default=lambda r: r.is_default, updated_at=lambda r: r.updated_at
+def _cannot_refresh(console: Console, issuer: Issuer, record: AccountRecord) -> None:
+    until = (
+        "until it expires"
+        if record.expires_at is None
+        else f"until {datetime.fromtimestamp(record.expires_at, UTC):%Y-%m-%d %H:%M} UTC"
     )
-    if chosen is not None:
-        return chosen
-    raise ConfigError(
-        f"{len(records)} accounts are signed in and none is the default",
-        hint="Pick one with --account (gtoken accounts lists them).",
+    why = (
+        "Google issues one for access_type=offline, which gtoken asks for; something between "
+        "this machine and Google dropped it."
+        if issuer.name in GOOGLE_ISSUERS
+        else "Standard OpenID Connect servers issue one only for the offline_access scope: sign "
+        "in again asking for it (--scope offline_access)."
     )
-
-
-def _replace_default(record: AccountRecord, is_default: bool) -> AccountRecord:
-    from dataclasses import replace
-
-    return replace(record, is_default=is_default)
+    console.say(
+        f"Warning: the OAuth server at {issuer.host} issued no refresh token, even when asked "
+        f"again with prompt=consent, so {label(record)} cannot be refreshed: its access token "
+        f"works {until}, then you must sign in again. {why}"
+    )

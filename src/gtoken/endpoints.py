@@ -1,4 +1,6 @@
-"""Where Google is: its endpoints, or the emulator's when ``GTOKEN_EMULATOR_HOST`` is set.
+"""Where Google is: its endpoints, or the emulator's when ``GTOKEN_EMULATOR_HOST`` is set; and
+where any account's issuer is (:class:`Issuers`): Google, the emulator, or another OAuth server
+through its discovery document (see :mod:`gtoken.oauth.issuers`).
 
 ``GTOKEN_EMULATOR_HOST=host:port`` sends every Google endpoint gtoken uses (authorization, token,
 device, revoke, tokeninfo, userinfo, certs, and the API base URLs handed to client libraries) to
@@ -9,12 +11,20 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-from gtoken.errors import ConfigError
+from gtoken.errors import ConfigError, NetworkError
 from gtoken.oauth import endpoints
+from gtoken.oauth import issuers as _issuers
 from gtoken.oauth.clients import ClientSecrets
+from gtoken.oauth.issuers import Issuer
+
+if TYPE_CHECKING:
+    from gtoken.transport import Transport
 
 ENV_EMULATOR = "GTOKEN_EMULATOR_HOST"
 _HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$")
@@ -93,3 +103,59 @@ def current(env: Mapping[str, str] = os.environ) -> Endpoints:
     """Google's endpoints, or the emulator's when ``GTOKEN_EMULATOR_HOST`` is set."""
     host = env.get(ENV_EMULATOR, "").strip()
     return emulator(host) if host else GOOGLE
+
+
+class Issuers:
+    """Finds the :class:`Issuer` of a token endpoint. With ``GTOKEN_EMULATOR_HOST`` set every
+    account's issuer is the emulator; Google's token endpoints are Google; any other server is
+    asked for its discovery document, once per process."""
+
+    def __init__(self, endpoints: Endpoints, transport: Callable[[], Transport]) -> None:
+        self.endpoints = endpoints
+        self._transport = transport
+        self._lock = threading.Lock()
+        self._found: dict[str, Issuer] = {}
+
+    def of(self, token_uri: str) -> Issuer:
+        """The issuer whose token endpoint is ``token_uri``. Raises ConfigError when it is not
+        Google and publishes no discovery document naming that endpoint."""
+        e = self.endpoints
+        if e.emulator is not None:
+            return _issuers.google(
+                token=e.token, revoke=e.revoke, userinfo=e.userinfo, device=e.device,
+                tokeninfo=e.tokeninfo,
+            )  # fmt: skip
+        if _issuers.is_google(token_uri):
+            return _issuers.google()
+        with self._lock:
+            found = self._found.get(token_uri)
+        if found is None:
+            found = self._discover(token_uri)
+            with self._lock:
+                self._found[token_uri] = found
+        return found
+
+    def _discover(self, token_uri: str) -> Issuer:
+        host = urlsplit(token_uri).netloc
+        unreachable: NetworkError | None = None
+        for url in _issuers.discovery_urls(token_uri):
+            try:
+                response = self._transport().request(
+                    "GET", url, headers={"Accept": "application/json"}
+                )
+            except NetworkError as exc:
+                unreachable = exc
+                continue
+            if response.status == 200:
+                issuer = _issuers.parse_discovery(response.body, token_uri=token_uri)
+                if issuer is not None:
+                    return issuer
+        if unreachable is not None:
+            raise unreachable
+        raise ConfigError(
+            f"the OAuth server at {host} is not Google's and publishes no discovery document "
+            f"(/.well-known/openid-configuration) naming its token endpoint {token_uri}, so "
+            "gtoken cannot tell which of its endpoints may receive this account's tokens",
+            hint="gtoken sends a token only to the server that issued it; ask the server's "
+            "administrators to publish OpenID Connect discovery, or use Google's endpoints.",
+        )

@@ -17,6 +17,7 @@ The tree::
     ├── AuthorizationError           the consent step failed
     │   ├── AccessDenied             the person (or Google, for a Testing app) said no
     │   │   └── DeviceAccessDenied * ... on the device page
+    │   ├── WrongAccount             someone else signed in than the account asked for
     │   ├── StateError               a callback's state is unknown, used, expired or foreign
     │   │   └── StateMismatch        the redirect's state is not this login's
     │   └── LoginTimeout             nobody finished the consent in time
@@ -80,6 +81,7 @@ __all__ = [
     "StoreError",
     "TransientError",
     "UnauthorizedClient",
+    "WrongAccount",
     "WrongKey",
 ]
 
@@ -150,6 +152,29 @@ class StateMismatch(StateError):
     """The redirect's ``state`` is missing or belongs to another login."""
 
     hint = "Start the login again and finish it in the browser window this login opened."
+
+
+class WrongAccount(AuthorizationError):
+    """The login ended signed in as another account than the one asked for. Nothing was stored;
+    the grant just made was revoked (``revoked``) when the server allowed it."""
+
+    def __init__(self, *, asked: str, signed_in: str | None, revoked: bool, server: str) -> None:
+        who = signed_in or "an account whose e-mail address the server did not say"
+        undone = (
+            "the access it just granted was revoked"
+            if revoked
+            else f"the access it just granted could not be revoked at {server}: remove it in "
+            "that account's security settings"
+        )
+        super().__init__(
+            f"{asked} was asked for, but the sign-in ended as {who}; nothing was stored and "
+            f"{undone}.",
+            hint=f"Sign in again and choose {asked} on the consent page (or leave out --account "
+            "to keep whoever signs in).",
+        )
+        self.asked = asked
+        self.signed_in = signed_in
+        self.revoked = revoked
 
 
 class LoginTimeout(AuthorizationError):

@@ -101,7 +101,7 @@ def stored_account(
     )
     if record is not None:
         return record
-    if client is None and account is None and not accounts.store.list():
+    if client is None and account is None and not accounts.store.heads(limit=1):
         return None
     if client is None or login == "never" or not _can_interact(env):
         _explain_missing(accounts, client, account, wanted)

@@ -1,7 +1,7 @@
 """What Google says about an access token: its tokeninfo endpoint.
 
-:func:`parse_tokeninfo` reads Google's answer without I/O; :func:`tokeninfo` asks about an
-account's current token through the account's transport (``GTOKEN_EMULATOR_HOST`` applies). The
+:func:`parse_tokeninfo` reads Google's answer without I/O; :func:`tokeninfo` asks the
+account's issuer about its current token (``GTOKEN_EMULATOR_HOST`` applies). The
 token goes in a form POST, never in a URL that a proxy or server log would keep.
 """
 
@@ -52,7 +52,7 @@ def parse_tokeninfo(
         raise ProtocolError(f"Google's tokeninfo answer (HTTP {status}) is not a JSON object.")
     return TokenInfo(
         client_id=_text(data, "azp") or _text(data, "aud"),
-        scopes=_scopes.from_google(_text(data, "scope") or ""),
+        scopes=_scopes.normalize(_scopes.from_google(_text(data, "scope") or "")),
         expires_at=_expiry(data, now),
         email=_text(data, "email"),
         sub=_text(data, "sub"),
@@ -61,11 +61,17 @@ def parse_tokeninfo(
 
 
 def tokeninfo(accounts: Accounts, account: str | None = None) -> TokenInfo:
-    """Ask Google about ``account``'s current access token (refreshed first if it is expiring)."""
-    token = accounts.token(account)
+    """Ask the issuer about ``account``'s current access token (refreshed first if it is
+    expiring). Raises ConfigError for an account whose issuer has no tokeninfo (only Google's
+    protocol has one)."""
+    record = accounts.find(account)
+    url = accounts.issuers.of(record.token_uri).endpoint(
+        "tokeninfo", to=f"ask about the token of {record.email or record.id}"
+    )
+    token = accounts.token(record.id)
     response = accounts.refresher.transport().request(
         "POST",
-        accounts.endpoints.tokeninfo,
+        url,
         headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
         content=urlencode({"access_token": token.access_token}).encode("ascii"),
     )

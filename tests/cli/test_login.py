@@ -147,3 +147,33 @@ def test_ctrl_c_exits_130_quietly(gtoken: Gtoken, client_secrets: Path) -> None:
     assert run.returncode == 130
     assert "Traceback" not in run.stderr
     assert "KeyboardInterrupt" not in run.stderr
+
+
+def test_a_login_for_one_account_that_ends_as_another_stores_nothing_and_revokes_it(
+    login: Callable[..., Run], gtoken: Gtoken, emulator: Emulator
+) -> None:
+    assert login().returncode == 0  # ada, the default
+    emulator.create_user("bob@example.com", "Bob")
+    emulator.consent_auto(email="bob@example.com")  # the wrong choice in the account chooser
+
+    run = login("gmail.readonly", extra=("--account", EMAIL))
+
+    assert run.returncode == 4
+    assert (
+        f"{EMAIL} was asked for, but the sign-in ended as bob@example.com; nothing was stored "
+        "and the access it just granted was revoked"
+    ) in run.stderr
+    assert f"choose {EMAIL} on the consent page" in run.stderr
+    [account] = accounts(gtoken)
+    assert account["email"] == EMAIL
+    assert account["default"] is True
+    assert emulator.stats()["endpoints"]["revoke"] == 1
+    assert emulator.stats()["token"]["authorization_code"] == 2
+
+
+def test_a_login_for_the_account_that_signs_in_succeeds(
+    login: Callable[..., Run], gtoken: Gtoken
+) -> None:
+    run = login("gmail.readonly", extra=("--account", EMAIL.upper()))
+    assert run.returncode == 0, run.stderr
+    assert [a["email"] for a in accounts(gtoken)] == [EMAIL]

@@ -231,3 +231,19 @@ def test_tokeninfo_answers_are_read_or_refused() -> None:
         parse_tokeninfo(400, {}, b'{"error": "invalid_token", "error_description": "x"}', now=now)
     with pytest.raises(ProtocolError):
         parse_tokeninfo(200, {}, b"<html>", now=now)
+
+
+def test_curl_verbose_shows_the_authorization_header_without_the_token(
+    gtoken: Gtoken, signed_in: Run, emulator: Emulator
+) -> None:
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed")
+    token = gtoken("token").stdout.strip()
+
+    run = gtoken("curl", f"{emulator.url}/gmail/v1/users/me/labels", "-sS", "-v")
+
+    assert run.returncode == 0, run.stderr
+    assert "INBOX" in run.stdout
+    assert f"> Authorization: Bearer …{token[-4:]}" in run.stderr  # curl's -v, relayed
+    assert "< HTTP/1.1 200" in run.stderr
+    assert token not in run.stderr

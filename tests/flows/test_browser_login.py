@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from gtoken.errors import AccessDenied, LoginTimeout, StateMismatch
+from gtoken.errors import AccessDenied, LoginTimeout
 from gtoken.oauth import id_token_claims
 from tests.browser import HttpBrowser
 from tests.flows.conftest import DRIVE_FILE, EMAIL, GMAIL_RO, Google
@@ -195,18 +197,67 @@ def swap_state(location: str) -> str:
     return location.replace("state=", "state=forged", 1)
 
 
-def test_a_wrong_state_stops_the_login(google: Google) -> None:
+def test_a_redirect_with_a_wrong_state_is_ignored_until_the_timeout(google: Google) -> None:
     screen, browser = Screen(), FakeBrowser(tamper=swap_state)
-    with pytest.raises(StateMismatch) as caught:
-        google.login(screen, open_browser=browser)
+    with pytest.raises(LoginTimeout) as caught:
+        google.login(screen, open_browser=browser, timeout=1.5)
     browser.join()
 
     assert google.transport.sent == []  # the code was never exchanged
+    [(status, page)] = browser.pages
+    assert status == 400
+    assert "does not belong to the sign-in waiting here" in page
+    assert "1 request with another login's state reached it and was ignored" in str(caught.value)
     assert_closed(redirect_uri_of(browser.urls[0]))
     assert_no_secrets(
-        [screen.text, *exception_texts(caught.value)],
+        [screen.text, page, *exception_texts(caught.value)],
         browser.codes() | {google.client.client_secret},
     )
+
+
+POKE = """
+import sys, urllib.request, urllib.error
+for query in sys.argv[2:]:
+    try:
+        urllib.request.urlopen(sys.argv[1] + "?" + query, timeout=10)
+    except urllib.error.HTTPError as exc:
+        print(exc.code)
+"""
+
+
+def test_another_local_process_can_neither_abort_nor_hijack_a_pending_login(
+    google: Google,
+) -> None:
+    """Anyone on this machine can reach the loopback port; only this login's redirect counts."""
+    pokes: list[subprocess.CompletedProcess[str]] = []
+    browser = FakeBrowser()
+
+    def poked_then_opened(url: str) -> bool:
+        pokes.append(
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    POKE,
+                    redirect_uri_of(url),
+                    "error=x",
+                    "code=4/0AstolenOrForgedCode0123456789&state=wrong",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+        )
+        return browser(url)
+
+    screen = Screen()
+    token = google.login(screen, open_browser=poked_then_opened)
+    browser.join()
+
+    assert [p.stdout.split() for p in pokes] == [["400", "400"]]
+    assert token.refresh_token
+    assert google.transport.kinds() == ["authorization_code"]
+    assert "Signed in." in screen.text
 
 
 def test_granular_consent_gives_the_scopes_granted(google: Google) -> None:

@@ -137,6 +137,17 @@ def installed_with(**fields: Any) -> dict[str, Any]:
             "has installed.token_uri 'oauth2.googleapis.com/token', which is not an http(s) URL",
             "Download",
         ),
+        (
+            installed_with(token_uri="http://oauth.example.com/token"),
+            "has installed.token_uri 'http://oauth.example.com/token', which uses plain http to "
+            "oauth.example.com, so secrets and codes would cross the network unencrypted",
+            "https",
+        ),
+        (
+            installed_with(auth_uri="http://10.0.0.7:8080/auth"),
+            "has installed.auth_uri 'http://10.0.0.7:8080/auth', which uses plain http to 10.0.0.7",
+            "https",
+        ),
         (installed_with(auth_uri=["x"]), "has a non-text installed.auth_uri", "Download"),
         (installed_with(project_id=7), "has a non-text installed.project_id", "Download"),
     ],
@@ -174,3 +185,13 @@ def test_constructing_directly_checks_the_values():
         ClientSecrets(kind="web", client_id="", client_secret="b")
     with pytest.raises(TypeError):
         ClientSecrets.from_json(42)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "base", ["http://127.0.0.1:8089", "http://127.5.6.7", "http://[::1]:9", "http://localhost:1"]
+)
+def test_plain_http_is_accepted_for_this_machine_only(base: str) -> None:
+    client = ClientSecrets.from_json(
+        json.dumps(installed_with(auth_uri=f"{base}/auth", token_uri=f"{base}/token"))
+    )
+    assert client.token_uri == f"{base}/token"

@@ -19,6 +19,7 @@ ALLOWED_IMPORTS = {
     "datetime",
     "hashlib",
     "hmac",
+    "ipaddress",
     "json",
     "re",
     "secrets",

@@ -21,8 +21,10 @@ from gtoken.oauth import (
     parse_device_authorization,
     parse_revoke_response,
     parse_token_response,
+    scopes,
 )
 from gtoken.oauth.causes import PASSWORD, TESTING
+from gtoken.oauth.responses import DEFAULT_LIFETIME
 from tests.oauth.samples import (
     ACCESS_TOKEN,
     DEVICE_CODE,
@@ -31,7 +33,6 @@ from tests.oauth.samples import (
     GMAIL_READONLY,
     NEW_REFRESH_TOKEN,
     NOW,
-    PROFILE_URL,
     REFRESH_TOKEN,
     SECRETS,
     assert_no_secret,
@@ -85,7 +86,8 @@ def test_granted_scopes_are_what_google_says_not_what_was_asked():
         code_answer(scope="email profile openid"),
         requested_scopes={"gmail.readonly", "email", "profile"},
     )
-    assert token.scopes == {EMAIL_URL, PROFILE_URL, "openid"}
+    assert token.scopes == {"email", "profile", "openid"}  # as the server wrote them
+    assert scopes.missing(token.scopes, ["gmail.readonly", "email"]) == {GMAIL_READONLY}
 
 
 def test_requested_scopes_only_when_google_says_none():
@@ -98,7 +100,28 @@ def test_expires_in_as_a_string_of_digits():
     assert exchange(code_answer(expires_in=3599.0)).expires_at == NOW + timedelta(seconds=3599)
 
 
-@pytest.mark.parametrize("value", [None, "soon", -1, True, "1e3", 3.5, [], "", "-5"])
+def test_an_answer_without_expires_in_lasts_the_default_lifetime():
+    token = exchange(code_answer(expires_in=None))
+    assert token.expires_at == NOW + timedelta(seconds=DEFAULT_LIFETIME) == NOW + timedelta(hours=1)
+
+
+@pytest.mark.parametrize("token_type", ["bearer", "BEARER", None])
+def test_bearer_in_any_case_or_no_token_type_is_a_bearer_token(token_type):
+    assert exchange(code_answer(token_type=token_type)).token_type == "Bearer"
+
+
+@pytest.mark.parametrize(
+    ("token_type", "says"),
+    [("DPoP", "of type 'DPoP'"), ("mac", "of type 'mac'"), (7, "of type a int"), ("", "''")],
+)
+def test_a_token_type_other_than_bearer_is_refused(token_type, says):
+    with pytest.raises(ProtocolError, match="not Bearer") as info:
+        exchange(code_answer(token_type=token_type))
+    assert says in str(info.value)
+    assert_no_secret(str(info.value))
+
+
+@pytest.mark.parametrize("value", ["soon", -1, True, "1e3", 3.5, [], "", "-5"])
 def test_unusable_expires_in_is_a_clear_error(value):
     with pytest.raises(ProtocolError, match="expires_in") as info:
         exchange(code_answer(expires_in=value))

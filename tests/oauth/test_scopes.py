@@ -94,10 +94,44 @@ def test_parse():
         scopes.parse("gmail,readonly")
 
 
-def test_from_google_reads_the_mixed_redirect_form_and_never_raises():
-    field = f"email profile openid {EMAIL_URL} {PROFILE_URL} {GMAIL_READONLY}"
-    assert scopes.from_google(field) == {"openid", EMAIL_URL, PROFILE_URL, GMAIL_READONLY}
+def test_from_google_keeps_the_words_as_written_and_never_raises():
+    field = f" email openid {EMAIL_URL} {GMAIL_READONLY} offline_access  read openid"
+    written = {"email", "openid", EMAIL_URL, GMAIL_READONLY, "offline_access", "read"}
+    assert scopes.from_google(field) == written
+    assert scopes.canonical(scopes.from_google(field)) == {
+        "openid", EMAIL_URL, GMAIL_READONLY, "offline_access", "read"
+    }  # fmt: skip
     assert scopes.from_google("odd,word openid") == {"odd,word", "openid"}
+
+
+@pytest.mark.parametrize(
+    ("word", "scope"),
+    [
+        ("offline_access", "offline_access"),
+        ("read", "read"),
+        ("read:org", "read:org"),
+        ("api.read", "api.read"),
+        ("drive", "https://www.googleapis.com/auth/drive"),
+        ("cloud-platform", "https://www.googleapis.com/auth/cloud-platform"),
+        ("literal:drive", "drive"),
+        ("literal:api://app/.default", "api://app/.default"),
+        ("literal:gmail.readonly", "gmail.readonly"),
+    ],
+)
+def test_only_googles_short_names_expand_and_literal_sends_a_word_as_it_is(word, scope):
+    assert scopes.to_param([word]) == scope
+    assert scopes.to_param(scopes.canonical(scopes.canonical([word]))) == scope
+    assert scopes.covers([scope], [word])  # granted as the server writes it
+
+
+def test_a_literal_word_is_covered_by_the_word_as_granted():
+    assert scopes.missing(["drive"], ["literal:drive"]) == set()
+
+
+@pytest.mark.parametrize("word", ["literal:", 'literal:"x"', "api://app/read", "-read"])
+def test_a_word_no_server_would_take_is_refused_naming_the_literal_form(word):
+    with pytest.raises(ValueError, match="scope"):
+        scopes.expand(word)
 
 
 def test_missing_and_covers_with_what_google_reports():

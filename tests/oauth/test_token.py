@@ -58,8 +58,9 @@ def test_times_are_aware_and_utc():
         token(refresh_token_expires_at="2026-05-08")
 
 
-def test_scopes_are_kept_canonical():
-    assert token(scopes={"email", "openid"}).scopes == {EMAIL_URL, "openid"}
+def test_scopes_are_kept_as_the_server_wrote_them():
+    assert token(scopes={" email", "openid", "email"}).scopes == {"email", "openid"}
+    assert token(scopes=[EMAIL_URL, "read"]).scopes == {EMAIL_URL, "read"}
     with pytest.raises(TypeError):
         token(scopes="email")
     with pytest.raises(ValueError, match="access_token"):

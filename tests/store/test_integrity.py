@@ -236,3 +236,14 @@ def test_a_file_that_is_not_sqlite(tmp_path: Path, keyring: Keyring) -> None:
     path.chmod(0o600)
     with pytest.raises(StoreError, match=r"not a database.*move it away"):
         SqliteStore(path, keyring)
+
+
+def test_a_store_of_the_first_schema_is_brought_up_to_date(path: Path, keyring: Keyring) -> None:
+    raw(path, "DROP INDEX accounts_email")
+    raw(path, "PRAGMA user_version = 1")
+
+    with SqliteStore(path, keyring) as store:
+        assert [h.id for h in store.heads(name="B@EXAMPLE.COM")] == ["b"]
+        indexes = store._conn().execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        assert "accounts_email" in {name for (name,) in indexes}
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

@@ -11,6 +11,7 @@ costs what it costs with google-auth's ``Credentials``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -97,17 +98,30 @@ class Credentials(ga_credentials.Credentials):
         self._granted: frozenset[str] = frozenset()
         self._quota_project_id = self._source.quota_project_id
         self.account = self._source.account
+        # The token this object last put on a request, per thread: a 401 is about that token,
+        # not about whatever the object holds when the 401 arrives (another thread may have
+        # refreshed meanwhile).
+        self._sent = threading.local()
 
     @property
     def source(self) -> str:
         """Where the tokens come from, in words (a file's path, the gtoken store)."""
         return self._source.source
 
+    def apply(self, headers: Any, token: str | None = None) -> None:
+        super().apply(headers, token=token)  # type: ignore[no-untyped-call]
+        self._sent.token = token or self.token
+
     def refresh(self, request: Any) -> None:
         """Fetch a fresh token through gtoken (``request``, google-auth's transport, is unused:
-        gtoken sends its own requests). The token held now counts as rejected: ``refresh`` is
-        also how ``AuthorizedSession`` reacts to a 401."""
-        token = self._source.fresh(min_ttl=_MIN_TTL, rejected=self.token)
+        gtoken sends its own requests).
+
+        ``refresh`` is also how ``AuthorizedSession`` and ``googleapiclient`` react to a 401, so
+        the token this thread last sent counts as rejected (or, if it sent none, the token held
+        now): only that one. When other threads share this object, a late 401 for a token already
+        replaced finds the new one instead of throwing it away."""
+        rejected = getattr(self._sent, "token", None) or self.token
+        token = self._source.fresh(min_ttl=_MIN_TTL, rejected=rejected)
         assert token.expires_at is not None
         self.token = token.access_token
         # google-auth compares expiries as naive UTC.

@@ -37,8 +37,13 @@ if TYPE_CHECKING:
 __all__ = ["Cached", "cached_token"]
 
 _COLUMNS = "id, email, scopes, status, is_default, updated_at, expires_at, access_token"
-# Built from constants only, never from input.
-_SELECT = f"SELECT {_COLUMNS} FROM accounts ORDER BY {format.ACCOUNT_ORDER}"  # noqa: S608
+# Built from constants only, never from input. Each goes through an index (the partial one of
+# defaults, the id's, the e-mail's): one account among thousands is found without reading the
+# others.
+_ORDER = f" ORDER BY {format.ACCOUNT_ORDER}"
+_DEFAULTS = f"SELECT {_COLUMNS} FROM accounts WHERE {format.DEFAULTS_WHERE}{_ORDER}"  # noqa: S608
+_FIRST_TWO = f"SELECT {_COLUMNS} FROM accounts{_ORDER} LIMIT 2"  # noqa: S608
+_NAMED = f"SELECT {_COLUMNS} FROM accounts WHERE {format.NAMED_WHERE}{_ORDER}"  # noqa: S608
 
 # id, email, scopes, status, is_default, updated_at, expires_at, access_token (sealed)
 _Row = tuple[str, str | None, str, str, int, int, int | None, str | None]
@@ -118,17 +123,36 @@ def _private(path: str, *, directory: bool = False) -> bool:
 def _account_row(path: str, account: str | None) -> _Row | None:
     if any(c in path for c in "?#%"):
         return None  # would need URI escaping; rare enough to leave to the library
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return _read_row(f"file:{path}?mode=ro", account)
+    except sqlite3.OperationalError:
+        if os.access(os.path.dirname(path) or ".", os.W_OK):
+            raise
+        # A read-only home: read the file as the store does there.
+        return _read_row(f"file:{path}?mode={format.read_only_mode(path)}", account)
+
+
+def _read_row(uri: str, account: str | None) -> _Row | None:
+    conn = sqlite3.connect(uri, uri=True)
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         application = conn.execute("PRAGMA application_id").fetchone()[0]
         if version != format.SCHEMA_VERSION or application != format.APPLICATION_ID:
             return None
-        rows: list[_Row] = conn.execute(_SELECT).fetchall()
+        return _choose(conn, account)
     finally:
         conn.close()
+
+
+def _choose(conn: sqlite3.Connection, account: str | None) -> _Row | None:
+    """The row :meth:`gtoken.accounts.Accounts.find` picks, or None where it would not pick one
+    plainly: the few rows the store's indexes give, judged by gtoken.store.format's rule."""
+    rows: list[_Row]
     if account is None:
+        rows = conn.execute(_DEFAULTS).fetchall() or conn.execute(_FIRST_TWO).fetchall()
         return format.default_account(rows, is_default=_is_default, updated_at=_updated_at)
+    name = account.strip().lower()
+    rows = conn.execute(_NAMED, (name, name)).fetchall()
     matches = format.named_accounts(rows, account, id=_id, email=_email)
     return matches[0] if len(matches) == 1 else None
 

@@ -285,8 +285,8 @@ def _accounts(command: Command) -> None:
         "commands.accounts:accounts",
         "list the stored accounts",
         "List the accounts in the store: e-mail, client, granted scopes, status (active,\n"
-        "needs_consent with the reason, revoked) and when the access token expires.\n"
-        "'*' marks the default account.",
+        "needs_consent with the reason, revoked, damaged with what is wrong) and when the\n"
+        "access token expires. '*' marks the default account.",
     )
     sub.add_argument("--json", action="store_true", help="print a JSON list")
 
@@ -375,13 +375,15 @@ def _key(command: Command) -> None:
         "With GTOKEN_KEY: gtoken cannot change your environment, so make a key with\n"
         "gtoken key new, run  GTOKEN_KEY_NEW=<new key> gtoken key rotate  (GTOKEN_KEY still the\n"
         "old key), then set GTOKEN_KEY to the new key wherever gtoken runs.\n\n"
-        "Programs that have the store open keep the key they started with: stop them first.",
+        "Programs that have the store open keep working: with key.json they read the new key\n"
+        "from it when they next need it. A program given the old key in GTOKEN_KEY can no\n"
+        "longer read or write the store (its writes are refused): restart it with the new key.",
         group=keys,
     )
     rotate.add_argument(
         "--keep-old",
         action="store_true",
-        help="keep the old keys in key.json (for programs still running with them)",
+        help="keep the old keys in key.json (to go back to, or for copies of the store)",
     )
     command(
         "new",

@@ -9,11 +9,11 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from gtoken.accounts import Accounts
-from gtoken.doctor.finding import LOGIN, Finding, span, when
+from gtoken.doctor.finding import LOGIN, Finding, sentence, span, when
 from gtoken.doctor.home import insecure, wrong_key
 from gtoken.endpoints import ENV_EMULATOR
 from gtoken.errors import ConfigError, StoreError
-from gtoken.store import AccountRecord, InsecurePermissions, WrongKey
+from gtoken.store import AccountRecord, DamagedAccount, InsecurePermissions, WrongKey
 
 __all__ = ["TESTING_WARNING", "check_accounts"]
 
@@ -39,7 +39,7 @@ def check_accounts(
     """Open the store through ``factory`` and describe every account in it."""
     try:
         with factory(env) as accounts:
-            records = accounts.store.list()
+            records = accounts.store.survey()
             now = accounts.clock()
     except WrongKey as exc:
         return [wrong_key(env, exc, store.parent)]
@@ -59,9 +59,20 @@ def check_accounts(
     return [f for record in records for f in _account(record, now, has_emulator=has_emulator)]
 
 
-def _account(record: AccountRecord, now: float, *, has_emulator: bool) -> Iterator[Finding]:
+def _account(
+    record: AccountRecord | DamagedAccount, now: float, *, has_emulator: bool
+) -> Iterator[Finding]:
     who = record.email or record.id
     subject = f"account {who}"
+    if isinstance(record, DamagedAccount):
+        yield Finding(
+            "problem",
+            subject,
+            f"Its stored data is damaged, so it cannot be used: {sentence(record.problem)}",
+            f"Forget it with gtoken logout --account {who}, then sign in again: "
+            f"gtoken login --client-secrets client_secret.json --account {who}",
+        )
+        return
     login = f"gtoken login --client-secrets client_secret.json --account {who}"
     limit = record.refresh_token_expires_at
     if record.status == "needs_consent":

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from gtoken.doctor.finding import LOGIN, Finding, sentence
+from gtoken.errors import ConfigError
 from gtoken.store import (
     STORE_FILE,
     InsecurePermissions,
@@ -74,6 +75,9 @@ def check_files(home: Path) -> Checked:
             check_private_file(path)
         except InsecurePermissions as exc:
             findings.append(insecure(subject, path, exc, mode="600"))
+            continue
+        except ConfigError as exc:  # not a file at all
+            findings.append(Finding("problem", subject, sentence(exc.message), exc.hint))
             continue
         if not quiet:
             findings.append(Finding("ok", subject, f"{path} is yours alone (mode 0600)."))

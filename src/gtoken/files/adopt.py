@@ -46,7 +46,10 @@ def adopt_imported(accounts: Accounts, imported: Imported) -> AccountRecord:
     transport = accounts.refresher.transport()
     now = datetime.fromtimestamp(accounts.clock(), UTC)
     token = _refresh(transport, client, imported, now=now)
-    sub, owner = _tokeninfo(transport, accounts.endpoints.tokeninfo, token.access_token, now=now)
+    tokeninfo = accounts.issuers.of(client.token_uri).endpoint(
+        "tokeninfo", to=f"learn whose the token in {imported.source} is"
+    )
+    sub, owner = _tokeninfo(transport, tokeninfo, token.access_token, now=now)
     if owner.scopes:  # Google's word on this very access token
         token = dataclasses.replace(token, scopes=owner.scopes)
     email = owner.email if owner.email and "@" in owner.email else imported.email

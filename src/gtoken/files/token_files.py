@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
-from urllib.parse import urlsplit
 
 from gtoken.errors import ConfigError
 from gtoken.files.imported import Format, Imported
@@ -25,7 +24,7 @@ from gtoken.files.pickles import credentials_state
 from gtoken.files.reading import read_small
 from gtoken.oauth import scopes as _scopes
 from gtoken.oauth.clients import ClientSecrets
-from gtoken.oauth.endpoints import TOKEN_URI
+from gtoken.oauth.endpoints import TOKEN_URI, url_problem
 
 __all__ = ["read_token_file"]
 
@@ -107,6 +106,10 @@ def _from_json(data: bytes, source: str) -> Imported:
         ) from None
     except ValueError:
         raise ConfigError(f"{source} is neither JSON text nor a pickle", hint=_READS) from None
+    except RecursionError:
+        raise ConfigError(
+            f"{source} is JSON nested too deeply to be a token", hint=_READS
+        ) from None
     if not isinstance(doc, dict):
         raise ConfigError(f"{source} is JSON but not an object", hint=_READS)
     return _from_document(doc, source)
@@ -184,9 +187,9 @@ class _Reader:
     def uri(self, key: str) -> str | None:
         value = self.text(key)
         if value is not None:
-            parts = urlsplit(value)
-            if parts.scheme not in ("https", "http") or not parts.netloc:
-                raise self.problem(key, f"{value[:100]!r}, which is not an http(s) URL")
+            problem = url_problem(value)
+            if problem is not None:
+                raise self.problem(key, f"{value[:100]!r}, which {problem}")
         return value
 
     def time(self, key: str) -> datetime | None:

@@ -23,7 +23,8 @@ from gtoken.flows.browser import can_open_browser, open_in_browser
 from gtoken.flows.console import Console, LineReader, Waiting
 from gtoken.flows.device import device_login, short_name
 from gtoken.flows.loopback import LoopbackReceiver
-from gtoken.oauth.authorization import AuthorizationRequest, parse_redirect
+from gtoken.oauth import scopes as _scopes
+from gtoken.oauth.authorization import AuthorizationRequest, new_state, parse_redirect
 from gtoken.oauth.clients import ClientSecrets
 from gtoken.oauth.grants import code_exchange
 from gtoken.oauth.responses import parse_token_response
@@ -100,10 +101,12 @@ def run_login(
             sleep=sleep,
         )
     use_browser = mode == "browser" or (mode == "auto" and can_open_browser(env))
-    with LoopbackReceiver() as receiver:
+    state = new_state()
+    with LoopbackReceiver(state=state) as receiver:
         request = AuthorizationRequest(
             client=client,
             redirect_uri=receiver.redirect_uri,
+            state=state,
             scopes=frozenset(scopes),
             prompt=prompt,
             login_hint=login_hint,
@@ -164,7 +167,7 @@ def _exchange(
 
 def _signed_in(console: Console, request: AuthorizationRequest, token: Token) -> None:
     console.say("Signed in.")
-    left_out = request.scopes - token.scopes
+    left_out = _scopes.missing(token.scopes, request.scopes)
     if left_out:
         console.say(
             "Google granted fewer scopes than asked; not granted: "
@@ -319,10 +322,18 @@ class _Wait:
                     "timeout)."
                 ),
             )
+        ignored = self.receiver.ignored
         raise LoginTimeout(
             f"The browser did not come back to {self.receiver.redirect_uri} within {waited}: "
             "the sign-in on Google's page was not finished, or the browser runs on another "
-            "machine.",
+            "machine."
+            + (
+                f" {_requests(ignored)} with another login's state reached it and "
+                f"{'was' if ignored == 1 else 'were'} ignored (a stale tab of an earlier login, "
+                "or another program on this machine)."
+                if ignored
+                else ""
+            ),
             hint=f"Run the login again and finish on Google's page in time; {_NO_BROWSER_HINT}.",
         )
 
@@ -356,6 +367,10 @@ class _Lines:
 
     def cancel(self) -> None:
         self._cancelled.set()
+
+
+def _requests(count: int) -> str:
+    return f"{count} request{'' if count == 1 else 's'}"
 
 
 def _duration(seconds: float) -> str:

@@ -1,14 +1,17 @@
 """The loopback redirect target: ``http://127.0.0.1:PORT/`` on a port the system picks.
 
 The server runs in a thread from the moment the receiver is entered, so it is listening before a
-browser is opened. It serves until a request to ``/`` carrying ``code`` or ``error`` arrives;
-anything else (``/favicon.ico``, a request without those parameters, a browser's idle
-preconnection) gets a 404 or is dropped, and the wait goes on. The browser is answered with a short
-page saying it may close the window, which never shows the code.
+browser is opened. It serves until a request to ``/`` carrying ``code`` or ``error`` and this
+login's ``state`` arrives; anything else (``/favicon.ico``, a request without those parameters, a
+browser's idle preconnection) gets a 404 or is dropped, and the wait goes on. A redirect with
+another state (another local user's process poking the port, a stale tab of an earlier login) is
+answered with a plain page and ignored: it can neither end nor hijack the login. The browser is
+answered with a short page saying it may close the window, which never shows the code.
 """
 
 from __future__ import annotations
 
+import hmac
 import socketserver
 import threading
 from html import escape
@@ -35,6 +38,11 @@ _NOT_SIGNED_IN: Final = (
     "Sign-in not completed",
     "You may close this window.",
     "Google sent no authorization; the terminal says why and what to do next.",
+)
+_NOT_THIS_LOGIN: Final = (
+    "Not this sign-in",
+    "This address does not belong to the sign-in waiting here.",
+    "It was ignored. If you are signing in, finish on the consent page the terminal opened.",
 )
 
 
@@ -65,13 +73,18 @@ class _Server(ThreadingHTTPServer):
 class LoopbackReceiver:
     """Waits for the browser's redirect on ``http://127.0.0.1:PORT/``.
 
-    ``with LoopbackReceiver() as receiver:`` binds a free port and starts serving;
-    :attr:`redirect_uri` is the redirect URI to put in the authorization request and
-    :meth:`wait` returns the redirect URL as received, query included. Leaving the block (also by
-    an exception or Ctrl-C) stops the server and closes the port.
+    ``with LoopbackReceiver(state=request_state) as receiver:`` binds a free port and starts
+    serving; :attr:`redirect_uri` is the redirect URI to put in the authorization request and
+    :meth:`wait` returns the redirect URL as received, query included, once one carrying
+    ``state`` has arrived. :attr:`ignored` counts the redirects with another state. Leaving the
+    block (also by an exception or Ctrl-C) stops the server and closes the port.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, state: str) -> None:
+        if not isinstance(state, str) or not state:
+            raise ValueError("state must be the authorization request's non-empty state")
+        self._state = state
+        self.ignored = 0
         self._arrived = threading.Event()
         self._lock = threading.Lock()
         self._url: str | None = None
@@ -136,6 +149,15 @@ class LoopbackReceiver:
         self._arrived.set()
         return True
 
+    def _belongs(self, path: str) -> bool:
+        """Whether the redirect at ``path`` carries this login's state."""
+        given = parse_qs(urlsplit(path).query, keep_blank_values=True).get("state", [])
+        if len(given) == 1 and hmac.compare_digest(given[0].encode(), self._state.encode()):
+            return True
+        with self._lock:
+            self.ignored += 1
+        return False
+
 
 def _is_redirect(path: str) -> bool:
     parts = urlsplit(path)
@@ -156,6 +178,9 @@ def _handler_for(receiver: LoopbackReceiver) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             if not _is_redirect(self.path):
                 self._answer(404, _page("Not found", "Not found", "Nothing here."))
+                return
+            if not receiver._belongs(self.path):
+                self._answer(400, _page(*_NOT_THIS_LOGIN))
                 return
             has_code = "code" in parse_qs(urlsplit(self.path).query)
             try:

@@ -15,7 +15,7 @@ from gtoken.oauth.clients import ClientSecrets
 from gtoken.oauth.pkce import Pkce
 from gtoken.redact import fingerprint, redact
 
-__all__ = ["OOB_REDIRECT_URIS", "AuthorizationRequest", "parse_redirect"]
+__all__ = ["OOB_REDIRECT_URIS", "AuthorizationRequest", "new_state", "parse_redirect"]
 
 #: The out-of-band redirect URIs Google blocked for all clients on 2023-01-31.
 OOB_REDIRECT_URIS: Final = frozenset(
@@ -31,7 +31,8 @@ _PASTE_HINT = (
 )
 
 
-def _new_state() -> str:
+def new_state() -> str:
+    """A fresh random ``state`` for an authorization request."""
     return secrets.token_urlsafe(32)
 
 
@@ -47,7 +48,7 @@ class AuthorizationRequest:
     client: ClientSecrets
     redirect_uri: str
     scopes: frozenset[str]
-    state: str = field(default_factory=_new_state)
+    state: str = field(default_factory=new_state)
     pkce: Pkce = field(default_factory=Pkce.new)
     access_type: Literal["offline", "online"] = "offline"
     prompt: tuple[str, ...] = ()

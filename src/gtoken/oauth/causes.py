@@ -64,7 +64,9 @@ def _refresh_causes(context: ErrorContext) -> tuple[str, ...]:
             "for a set time)"
         )
     causes.append(REVOKED)
-    sign_in_only = bool(context.scopes) and context.scopes <= _scopes.SIGN_IN_SCOPES
+    sign_in_only = (
+        bool(context.scopes) and _scopes.normalize(context.scopes) <= _scopes.SIGN_IN_SCOPES
+    )
     if limit is None and not sign_in_only:
         causes.append(TESTING)
     if any(_scopes.is_gmail(scope) for scope in context.scopes):

@@ -7,10 +7,9 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import urlsplit
 
 from gtoken.errors import ConfigError
-from gtoken.oauth.endpoints import AUTH_URI, TOKEN_URI
+from gtoken.oauth.endpoints import AUTH_URI, TOKEN_URI, url_problem
 from gtoken.redact import fingerprint
 
 __all__ = ["ClientSecrets"]
@@ -89,6 +88,8 @@ def _load(text_or_mapping: str | bytes | Mapping[str, object], source: str) -> M
         raise _problem(source, f"is not JSON (line {exc.lineno}, column {exc.colno})") from None
     except ValueError:
         raise _problem(source, "is not JSON (not even UTF-8 text)") from None
+    except RecursionError:
+        raise _problem(source, "is JSON nested too deeply to be a client_secret.json") from None
     if not isinstance(data, dict):
         raise _problem(source, "is JSON but not an object with an 'installed' or 'web' section")
     return data
@@ -161,9 +162,13 @@ def _uri(section: Mapping[str, object], kind: str, name: str, default: str, sour
     value = _optional(section, kind, name, source)
     if value is None:
         return default
-    parts = urlsplit(value)
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise _problem(source, f"has {kind}.{name} {value!r}, which is not an http(s) URL")
+    problem = url_problem(value)
+    if problem is not None:
+        raise _problem(
+            source,
+            f"has {kind}.{name} {value[:200]!r}, which {problem}",
+            "Use the https address the OAuth server documents. " + _DOWNLOAD,
+        )
     return value
 
 

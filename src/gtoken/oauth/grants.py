@@ -156,10 +156,10 @@ def device_poll(client: ClientSecrets, device_code: str) -> TokenRequest:
     )
 
 
-def revoke(token: str, *, revoke_url: str) -> TokenRequest:
-    """Revoke a token; revoking an access token revokes its refresh token too."""
-    return TokenRequest(
-        kind="revoke",
-        url=_nonempty("revoke_url", revoke_url),
-        form=(("token", _nonempty("token", token)),),
-    )
+def revoke(token: str, *, revoke_url: str, client: ClientSecrets | None = None) -> TokenRequest:
+    """Revoke a token; revoking an access token revokes its refresh token too. Google's endpoint
+    takes the token alone; other servers (RFC 7009) want the ``client`` to authenticate."""
+    form = [("token", _nonempty("token", token))]
+    if client is not None:
+        form += [("client_id", client.client_id), ("client_secret", client.client_secret)]
+    return TokenRequest(kind="revoke", url=_nonempty("revoke_url", revoke_url), form=tuple(form))

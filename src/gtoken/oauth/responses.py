@@ -16,6 +16,7 @@ from gtoken.oauth.token import Token
 from gtoken.redact import fingerprint
 
 __all__ = [
+    "DEFAULT_LIFETIME",
     "DeviceAuthorization",
     "Grant",
     "parse_device_authorization",
@@ -27,6 +28,10 @@ __all__ = [
 Grant = Literal["authorization_code", "refresh_token", "jwt_bearer", "device_code"]
 
 _SECONDS: Final = re.compile(r"\d{1,10}")
+
+#: The lifetime assumed for an access token whose answer has no ``expires_in`` (RFC 6749 5.1
+#: makes it optional; Google always sends it): an hour, Google's own.
+DEFAULT_LIFETIME: Final = 3600
 
 
 def parse_token_response(
@@ -41,11 +46,13 @@ def parse_token_response(
 ) -> Token:
     """The token in Google's answer to a token request, or the error it says.
 
-    Granted scopes are Google's ``scope`` field; only when it is absent are they
-    ``requested_scopes`` (for a refresh: the grant's). ``refresh_token_expires_at`` is the time
-    limit of the refresh token being sent, if known, which helps name why Google refused it.
-    The answer is returned as Google gave it: which refresh token to keep when it carries none
-    is the refresh engine's decision (:func:`gtoken.refresh.keep_refresh_token`).
+    Granted scopes are the ``scope`` field as written; only when it is absent are they
+    ``requested_scopes`` (for a refresh: the grant's). An answer without ``expires_in`` is taken
+    to last :data:`DEFAULT_LIFETIME` seconds; one whose ``token_type`` is not Bearer is refused.
+    ``refresh_token_expires_at`` is the time limit of the refresh token being sent, if known,
+    which helps name why Google refused it. The answer is returned as Google gave it: which
+    refresh token to keep when it carries none is the refresh engine's decision
+    (:func:`gtoken.refresh.keep_refresh_token`).
     Raises an :class:`~gtoken.errors.OAuthError` for an error answer and
     :class:`~gtoken.errors.ProtocolError` for an answer that is not a token.
     """
@@ -60,7 +67,19 @@ def parse_token_response(
     access_token = data.get("access_token")
     if not isinstance(access_token, str) or not access_token:
         raise ProtocolError(f"Google's token answer (HTTP {status}) has no access_token.")
-    expires_in = _seconds(data.get("expires_in"))
+    token_type = data.get("token_type")
+    if token_type is not None and (
+        not isinstance(token_type, str) or token_type.lower() != "bearer"
+    ):
+        raise ProtocolError(
+            f"The token answer (HTTP {status}) is for a token of type {_type(token_type)}, not "
+            "Bearer: gtoken and the clients it serves send tokens as bearer tokens only.",
+            hint="Configure the OAuth client at the server for plain bearer tokens (no DPoP or "
+            "other proof-of-possession tokens).",
+        )
+    expires_in = (
+        _seconds(data["expires_in"]) if data.get("expires_in") is not None else DEFAULT_LIFETIME
+    )
     if expires_in is None:
         raise ProtocolError(
             f"Google's token answer (HTTP {status}) has no usable expires_in "
@@ -70,7 +89,7 @@ def parse_token_response(
     if isinstance(scope_field, str) and scope_field.strip():
         granted = _scopes.from_google(scope_field)
     else:
-        granted = requested
+        granted = _scopes.as_sent(requested)
     refresh_token_expires_in = _seconds(data.get("refresh_token_expires_in"))
     if "refresh_token_expires_in" in data and refresh_token_expires_in is None:
         raise ProtocolError("Google's token answer has an unusable refresh_token_expires_in.")
@@ -80,7 +99,7 @@ def parse_token_response(
         refresh_token=_optional_str(data, "refresh_token"),
         scopes=granted,
         id_token=_optional_str(data, "id_token"),
-        token_type=_optional_str(data, "token_type") or "Bearer",
+        token_type="Bearer",
         refresh_token_expires_at=(
             None
             if refresh_token_expires_in is None
@@ -199,6 +218,12 @@ def _seconds(value: object) -> int | None:
 def _optional_str(data: Mapping[str, Any], name: str) -> str | None:
     value = data.get(name)
     return value if isinstance(value, str) and value else None
+
+
+def _type(value: object) -> str:
+    if isinstance(value, str) and len(value) <= 40 and value.isprintable():
+        return repr(value)
+    return _shape(value)
 
 
 def _shape(value: object) -> str:

@@ -2,12 +2,16 @@
 
 Google's scopes are URLs (``https://www.googleapis.com/auth/gmail.readonly``) plus the OpenID
 Connect words ``openid``, ``email`` and ``profile``. People write ``gmail.readonly``; :func:`expand`
-turns that into the URL, and ``mail`` into ``https://mail.google.com/``.
+turns that into the URL, and ``mail`` into ``https://mail.google.com/``. Only words that start with
+one of Google's APIs (:data:`GOOGLE_APIS`: ``gmail``, ``drive``, ``cloud-platform``, ...) are
+Google's short names: any other word (``offline_access``, ``read``) is sent as it is, for OAuth
+servers other than Google's, and ``literal:WORD`` sends ``WORD`` as it is whatever it looks like.
 
 Google reports ``email`` and ``profile`` back as ``.../auth/userinfo.email`` and
 ``.../auth/userinfo.profile`` and may add ``openid``, so scopes are compared in their
-:func:`canonical` form, where those pairs are equal. Granted scopes are what Google says in the
-``scope`` field of its answer, which may be fewer than were asked (granular consent).
+:func:`canonical` form, where those pairs are equal. Granted scopes are kept as the server wrote
+them in the ``scope`` field of its answer (:func:`from_google`), which may be fewer than were
+asked (granular consent).
 """
 
 from __future__ import annotations
@@ -15,14 +19,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-from gtoken.store.format import AUTH_PREFIX, MAIL, OIDC_URLS, lenient_scope, scope_form
+from gtoken.store.format import (
+    AUTH_PREFIX,
+    GOOGLE_APIS,
+    LITERAL,
+    MAIL,
+    OIDC_URLS,
+    lenient_scope,
+    scope_form,
+)
 
 __all__ = [
     "AUTH_PREFIX",
     "DEVICE_FLOW_SCOPES",
     "GMAIL_SCOPES",
+    "GOOGLE_APIS",
+    "LITERAL",
     "MAIL",
     "SIGN_IN_SCOPES",
+    "as_sent",
     "canonical",
     "covers",
     "expand",
@@ -32,6 +47,7 @@ __all__ = [
     "normalize",
     "parse",
     "to_param",
+    "written",
 ]
 
 _EMAIL_URL: Final = OIDC_URLS["email"]
@@ -70,10 +86,12 @@ GMAIL_SCOPES: Final = frozenset({MAIL}) | frozenset(
 
 
 def expand(word: str) -> str:
-    """The scope Google knows for ``word``: ``gmail.readonly`` becomes its URL, ``mail`` becomes
-    ``https://mail.google.com/``; ``openid``, ``email``, ``profile`` and full URLs stay as they are.
+    """The scope meant by ``word``: Google's short names become their URL (``gmail.readonly``,
+    ``drive``; ``mail`` is ``https://mail.google.com/``); ``openid``, ``email``, ``profile``,
+    full URLs and words that are not Google's (``offline_access``, ``read``) stay as they are;
+    ``literal:WORD`` stays marked so (:func:`to_param` sends it as ``WORD``).
 
-    Raises ValueError, naming the word, for an empty word or one that is neither form.
+    Raises ValueError, naming the word, for an empty word or one no OAuth server would take.
     """
     if not isinstance(word, str):
         raise TypeError(f"a scope is a str, not {type(word).__name__}")
@@ -92,8 +110,11 @@ def expand(word: str) -> str:
             f"scope {word!r} is not a valid scope URL: expected one like "
             f"'{AUTH_PREFIX}gmail.readonly'"
         )
+    if stripped.startswith(LITERAL):
+        raise ValueError(f"scope {word!r} names no scope after {LITERAL!r}")
     raise ValueError(
-        f"scope {word!r} is neither a short name such as 'gmail.readonly' nor a full scope URL"
+        f"scope {word!r} is neither a short name such as 'gmail.readonly', a full scope URL, nor "
+        f"a plain word such as 'offline_access' (write {LITERAL}WORD to send a word as it is)"
     )
 
 
@@ -118,12 +139,22 @@ def parse(space_separated: str) -> frozenset[str]:
 
 
 def from_google(scope_field: str) -> frozenset[str]:
-    """Canonical scopes from Google's own ``scope`` field (token response or redirect).
+    """The scopes of a server's own ``scope`` field (token response or redirect), as it wrote
+    them (compare them with :func:`missing` or :func:`canonical`).
 
-    Unlike :func:`parse`, never raises: Google's word is authoritative, so a word gtoken does not
-    recognise is kept as it is.
+    Unlike :func:`parse`, never raises: the server's word is authoritative.
     """
-    return frozenset(_lenient(word) for word in scope_field.split())
+    return written(scope_field.split())
+
+
+def written(scopes: Iterable[str]) -> frozenset[str]:
+    """``scopes`` as a server wrote them: each word once, without surrounding space."""
+    return frozenset(word.strip() for word in scopes if word.strip())
+
+
+def as_sent(scopes: Iterable[str]) -> frozenset[str]:
+    """``scopes`` as they go to the server: ``literal:WORD`` is ``WORD``."""
+    return frozenset(word.removeprefix(LITERAL) for word in scopes)
 
 
 _lenient = lenient_scope
@@ -136,7 +167,8 @@ def normalize(scopes: Iterable[str]) -> frozenset[str]:
 
 def missing(granted: Iterable[str], wanted: Iterable[str]) -> frozenset[str]:
     """The scopes of ``wanted`` that ``granted`` does not include, canonical."""
-    return canonical(wanted) - normalize(granted)
+    granted = written(granted)
+    return canonical(wanted) - normalize(granted) - {LITERAL + word for word in granted}
 
 
 def covers(granted: Iterable[str], wanted: Iterable[str]) -> bool:
@@ -156,5 +188,5 @@ def to_param(scopes: Iterable[str]) -> str:
     The sign-in scopes are sent as Google's OpenID Connect words (``email``, not
     ``.../userinfo.email``). Raises ValueError for a malformed word.
     """
-    words = {_OIDC_WORD.get(full, full) for full in canonical(scopes)}
+    words = as_sent(_OIDC_WORD.get(full, full) for full in canonical(scopes))
     return " ".join(sorted(words))

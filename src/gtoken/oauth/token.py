@@ -34,8 +34,8 @@ class Token:
 
     ``expires_at`` and ``refresh_token_expires_at`` are aware datetimes in UTC (``None``: not
     known, which :meth:`expires_within` treats as expired, and no time limit, respectively);
-    ``scopes`` are canonical (see :func:`gtoken.oauth.scopes.canonical`) and are what Google
-    granted.
+    ``scopes`` are what the server granted, as it wrote them (compare them with
+    :func:`gtoken.oauth.scopes.missing`).
     """
 
     access_token: str
@@ -57,7 +57,7 @@ class Token:
         )
         if isinstance(self.scopes, str):
             raise TypeError("scopes is a collection of scope names, not a str")
-        object.__setattr__(self, "scopes", _scopes.normalize(self.scopes))
+        object.__setattr__(self, "scopes", _scopes.written(self.scopes))
 
     def expires_within(self, seconds: float, *, now: datetime) -> bool:
         """Whether the access token is expired, or expires within ``seconds`` of ``now``."""

@@ -20,7 +20,7 @@ from gtoken.refresh.engine import (
     usable,
 )
 from gtoken.refresh.flights import FLIGHTS, Flights
-from gtoken.refresh.locks import CrossProcessLock, FileLocks
+from gtoken.refresh.locks import CrossProcessLock, FileLocks, WaitingLock
 
 __all__ = [
     "DEFAULT_MIN_TTL",
@@ -33,6 +33,7 @@ __all__ = [
     "GrantStatus",
     "GrantStore",
     "Renew",
+    "WaitingLock",
     "consent_reason",
     "keep_refresh_token",
     "refresh_answer",

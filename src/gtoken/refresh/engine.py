@@ -16,6 +16,8 @@ SQLite or PostgreSQL all go through :meth:`Engine.fresh`, so each rule below is 
 - threads of one process share one renewal per grant (:data:`~gtoken.refresh.flights.FLIGHTS`);
 - processes take the grant's cross-process lock and read the grant again once they hold it, so
   the ones that waited find the token another process stored (:meth:`Engine._renew_locked`);
+  with a :class:`~gtoken.refresh.locks.WaitingLock` (``FileLocks`` is one) the processes that
+  waited read it all at once, holding the lock shared, instead of one after another;
 - a grant that needs consent is not sent to Google again;
 - Google's answer keeps the stored refresh token when it sends none, and a new one replaces it
   (:func:`keep_refresh_token`);
@@ -46,7 +48,7 @@ from gtoken.oauth.responses import parse_token_response
 from gtoken.oauth.token import Token
 from gtoken.redact import fingerprint
 from gtoken.refresh.flights import FLIGHTS, Flights
-from gtoken.refresh.locks import CrossProcessLock
+from gtoken.refresh.locks import CrossProcessLock, WaitingLock
 from gtoken.store.format import DEFAULT_MIN_TTL
 
 if TYPE_CHECKING:
@@ -271,20 +273,36 @@ class Engine:
     def _renew_locked(
         self, key: Hashable, min_ttl: float, rejected: str | None, renew: Renew | None
     ) -> Grant:
-        with self.lock.hold(f"refresh:{self.grants.name}\0{key!r}"):
-            for _ in range(_SWAP_ATTEMPTS):
-                # Another process may have renewed it while this one waited for the lock.
+        name = f"refresh:{self.grants.name}\0{key!r}"
+        if isinstance(self.lock, WaitingLock):
+            with self.lock.first_or_wait(name) as first:
+                if first:
+                    return self._renew_held(key, min_ttl, rejected, renew)
+                # Another process was renewing it: its result is read by every process that
+                # waited, at once. Only when it left none usable does this one queue to renew.
                 grant = self._read(key)
                 if usable(grant, min_ttl, self.clock(), rejected):
                     return grant
-                if grant.status != "active":
-                    raise ConsentRequired(grant.label, grant.status_reason or grant.status)
-                answer = renew(grant) if renew is not None else self._refresh(grant)
-                stored = self.grants.swap(grant, keep_refresh_token(grant, answer))
-                if stored is not None:
-                    return stored
-                # Written meanwhile by something that takes no lock (a new sign-in): its tokens
-                # are newer than the answer in hand, which is dropped.
+        with self.lock.hold(name):
+            return self._renew_held(key, min_ttl, rejected, renew)
+
+    def _renew_held(
+        self, key: Hashable, min_ttl: float, rejected: str | None, renew: Renew | None
+    ) -> Grant:
+        """Renew ``key``, this process holding its lock alone."""
+        for _ in range(_SWAP_ATTEMPTS):
+            # Another process may have renewed it while this one waited for the lock.
+            grant = self._read(key)
+            if usable(grant, min_ttl, self.clock(), rejected):
+                return grant
+            if grant.status != "active":
+                raise ConsentRequired(grant.label, grant.status_reason or grant.status)
+            answer = renew(grant) if renew is not None else self._refresh(grant)
+            stored = self.grants.swap(grant, keep_refresh_token(grant, answer))
+            if stored is not None:
+                return stored
+            # Written meanwhile by something that takes no lock (a new sign-in): its tokens
+            # are newer than the answer in hand, which is dropped.
         raise StoreError(
             f"the grant of {grant.label} kept changing while it was being refreshed",
             hint="Try again.",

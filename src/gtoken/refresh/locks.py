@@ -14,9 +14,9 @@ import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-__all__ = ["CrossProcessLock", "FileLocks"]
+__all__ = ["CrossProcessLock", "FileLocks", "WaitingLock"]
 
 
 class CrossProcessLock(Protocol):
@@ -28,8 +28,19 @@ class CrossProcessLock(Protocol):
     def hold(self, name: str) -> AbstractContextManager[None]: ...
 
 
+@runtime_checkable
+class WaitingLock(CrossProcessLock, Protocol):
+    """A :class:`CrossProcessLock` whose waiters can wait together.
+
+    ``first_or_wait(name)`` holds ``name`` alone and says ``True`` when nobody held it; else it
+    waits until the holder lets go and says ``False``, holding ``name`` shared with the other
+    waiters (no process holds it alone meanwhile)."""
+
+    def first_or_wait(self, name: str) -> AbstractContextManager[bool]: ...
+
+
 class FileLocks:
-    """One exclusive ``flock`` per name, in files under ``directory`` (0700, files 0600).
+    """One ``flock`` per name, in files under ``directory`` (0700, files 0600).
 
     The kernel releases a lock when its process dies, so a crash never leaves a grant locked.
     POSIX only; on one machine (``flock`` does not cross network filesystems)."""
@@ -39,15 +50,38 @@ class FileLocks:
 
     @contextlib.contextmanager
     def hold(self, name: str) -> Iterator[None]:
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        file = hashlib.sha256(name.encode()).hexdigest()[:32] + ".lock"
-        fd = os.open(self.directory / file, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
+        with self._file(name) as fd:
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def first_or_wait(self, name: str) -> Iterator[bool]:
+        """Hold ``name`` alone when no process holds it (``True``). Otherwise wait until the
+        process that holds it lets go and hold it shared, alongside every other process that
+        waited (``False``): they all read what it stored at the same moment, instead of taking
+        the lock one after another."""
+        with self._file(name) as fd:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                first = True
+            except BlockingIOError:
+                fcntl.flock(fd, fcntl.LOCK_SH)
+                first = False
+            try:
+                yield first
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def _file(self, name: str) -> Iterator[int]:
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        file = hashlib.sha256(name.encode()).hexdigest()[:32] + ".lock"
+        fd = os.open(self.directory / file, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            yield fd
         finally:
             os.close(fd)
 

@@ -17,10 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 from gtoken.errors import ConfigError
 from gtoken.files.reading import read_small
+from gtoken.oauth.endpoints import url_problem
 
 __all__ = ["ServiceAccountKey", "load_key", "read_json_object"]
 
@@ -132,6 +132,10 @@ def read_json_object(path: Path, what: str) -> dict[str, Any]:
         ) from None
     except ValueError:
         raise ConfigError(f"{source} is not JSON text, so not {what} file") from None
+    except RecursionError:
+        raise ConfigError(
+            f"{source} is JSON nested too deeply to be {what} file", hint=_DOWNLOAD
+        ) from None
     if not isinstance(doc, dict):
         raise ConfigError(f"{source} is JSON but not an object, so not {what} file")
     return doc
@@ -194,9 +198,9 @@ class _Fields:
 
     def uri(self, name: str) -> str:
         value = self.text(name)
-        parts = urlsplit(value)
-        if parts.scheme not in ("https", "http") or not parts.netloc:
-            raise self.problem(name, f"{value[:100]!r}, which is not an http(s) URL")
+        problem = url_problem(value)
+        if problem is not None:
+            raise self.problem(name, f"{value[:100]!r}, which {problem}")
         return value
 
     def private_key(self) -> str:

@@ -23,6 +23,7 @@ _EXPORTS = {
     "InsecurePermissions": "gtoken.store.errors",
     "KeyMissing": "gtoken.store.errors",
     "NotFound": "gtoken.store.errors",
+    "ReadOnlyStore": "gtoken.store.errors",
     "StoreError": "gtoken.store.errors",
     "VersionConflict": "gtoken.store.errors",
     "WrongKey": "gtoken.errors",
@@ -36,7 +37,9 @@ _EXPORTS = {
     "gtoken_home": "gtoken.store.paths",
     "write_private_file": "gtoken.store.paths",
     "KEEP": "gtoken.store.records",
+    "AccountHead": "gtoken.store.records",
     "AccountRecord": "gtoken.store.records",
+    "DamagedAccount": "gtoken.store.records",
     "Keep": "gtoken.store.records",
     "Status": "gtoken.store.records",
     "STORE_FILE": "gtoken.store.format",
@@ -49,13 +52,16 @@ _EXPORTS = {
 __all__ = [
     "KEEP",
     "STORE_FILE",
+    "AccountHead",
     "AccountRecord",
     "CorruptRecord",
+    "DamagedAccount",
     "InsecurePermissions",
     "Keep",
     "KeyMissing",
     "Keyring",
     "NotFound",
+    "ReadOnlyStore",
     "Rotation",
     "SqliteStore",
     "Status",
@@ -87,6 +93,7 @@ if TYPE_CHECKING:
         InsecurePermissions,
         KeyMissing,
         NotFound,
+        ReadOnlyStore,
         StoreError,
         VersionConflict,
     )
@@ -98,7 +105,14 @@ if TYPE_CHECKING:
         gtoken_home,
         write_private_file,
     )
-    from gtoken.store.records import KEEP, AccountRecord, Keep, Status
+    from gtoken.store.records import (
+        KEEP,
+        AccountHead,
+        AccountRecord,
+        DamagedAccount,
+        Keep,
+        Status,
+    )
     from gtoken.store.rotation import Rotation, rotate_key
     from gtoken.store.sqlite import SqliteStore, open_store
 

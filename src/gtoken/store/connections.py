@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import sqlite3
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from gtoken.store.errors import StoreError
-from gtoken.store.format import FILE_MODE
+from gtoken.store.errors import ReadOnlyStore, StoreError
+from gtoken.store.format import FILE_MODE, KEY_FILE, read_only_mode
 
-__all__ = ["Connections", "create_private_db"]
+__all__ = ["Connections", "check_not_empty", "create_private_db", "describe"]
 
 
 class Connections:
@@ -29,6 +30,8 @@ class Connections:
     def __init__(self, path: Path, *, busy_timeout: float) -> None:
         self.path = path
         self.busy_timeout = busy_timeout
+        #: Set when the store could only be opened for reading; writes raise ReadOnlyStore.
+        self.read_only = False
         self._reset()
         self._closed = False
 
@@ -77,13 +80,15 @@ class Connections:
         self._local.depth = depth + 1
         try:
             yield conn
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(sqlite3.Error):
                 if depth == 0:
                     conn.execute("ROLLBACK")
                 else:
                     conn.execute(f"ROLLBACK TO sp{depth}")
                     conn.execute(f"RELEASE sp{depth}")
+            if isinstance(exc, sqlite3.OperationalError) and _of_the_place(exc):
+                raise describe(exc, self.path, "write") from None
             raise
         else:
             if depth == 0:
@@ -98,6 +103,8 @@ class Connections:
         of exclusive access, and another process may be opening the same new file; filesystems
         without shared memory keep the rollback journal."""
         conn = self.get()
+        if self.read_only:
+            return
         deadline = time.monotonic() + self.busy_timeout
         while conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
             try:
@@ -109,32 +116,49 @@ class Connections:
                 time.sleep(0.01)
 
     def _connect(self) -> sqlite3.Connection:
-        uri = f"file:{urllib.parse.quote(str(self.path))}?mode=rw"
+        if not self.read_only:
+            try:
+                return self._open(read_only=False)
+            except sqlite3.Error as exc:
+                if not _read_only_place(self.path):
+                    raise describe(exc, self.path, "open") from None
+            # Reading a valid token must work where nothing can be written (a read-only root,
+            # a mounted secret); every write is then refused with ReadOnlyStore.
+            self.read_only = True
         try:
-            conn = sqlite3.connect(
-                uri,
-                uri=True,
-                timeout=self.busy_timeout,
-                isolation_level=None,  # transactions are begun and ended here, explicitly
-                check_same_thread=False,  # only so that close() can close every thread's
-            )
+            return self._open(read_only=True)
+        except sqlite3.Error as exc:
+            raise describe(exc, self.path, "open") from None
+
+    def _open(self, *, read_only: bool) -> sqlite3.Connection:
+        mode = read_only_mode(str(self.path)) if read_only else "rw"
+        conn = sqlite3.connect(
+            f"file:{urllib.parse.quote(str(self.path))}?mode={mode}",
+            uri=True,
+            timeout=self.busy_timeout,
+            isolation_level=None,  # transactions are begun and ended here, explicitly
+            check_same_thread=False,  # only so that close() can close every thread's
+        )
+        try:
             # A committed refresh token must survive a power cut, not only a crash.
             conn.execute("PRAGMA synchronous = FULL")
-        except sqlite3.Error as exc:
-            raise StoreError(
-                f"cannot open the store {self.path} ({exc}); if it is damaged, move it away and "
-                "log in again, or point GTOKEN_HOME elsewhere"
-            ) from None
+            conn.execute("PRAGMA schema_version").fetchone()  # opens the file for real
+        except BaseException:
+            conn.close()
+            raise
+        conn.text_factory = _text
         return conn
 
     def _begin(self, conn: sqlite3.Connection) -> None:
+        if self.read_only:
+            raise ReadOnlyStore(
+                f"the store {self.path} is read-only here ({self.path.parent} cannot be "
+                "written), so nothing can be saved in it"
+            )
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise StoreError(
-                f"{self.path} stayed locked by another process for {self.busy_timeout:g} s "
-                f"({exc}); try again, or look for a stuck gtoken process"
-            ) from None
+            raise describe(exc, self.path, "begin") from None
 
     def _commit(self, conn: sqlite3.Connection) -> None:
         try:
@@ -143,16 +167,111 @@ class Connections:
             with contextlib.suppress(sqlite3.Error):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-            raise StoreError(
-                f"could not write to {self.path} ({exc}); nothing was changed"
-            ) from None
+            raise describe(exc, self.path, "write") from None
 
 
-def create_private_db(path: Path) -> None:
-    """Create an empty database file, mode 0600, unless one exists (SQLite would make it 0644;
-    its WAL and shared-memory files then take the same mode)."""
+def describe(exc: sqlite3.Error, path: Path, doing: str) -> StoreError:
+    """What an SQLite error means for the person, with what to do about it."""
+    name = getattr(exc, "sqlite_errorname", "")
+    unchanged = "" if doing == "open" else "; nothing was changed"
+    if name == "SQLITE_FULL" or (
+        name.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN")) and _full(path)
+    ):
+        return StoreError(
+            f"the disk holding {path} is full: gtoken could not write to the store{unchanged}",
+            hint=f"Free some space on the disk that holds {path.parent}, then try again.",
+        )
+    if name.startswith("SQLITE_READONLY") or (name == "SQLITE_CANTOPEN" and _read_only_place(path)):
+        return ReadOnlyStore(
+            f"the store {path} is read-only here ({path.parent} cannot be written), so nothing "
+            f"can be saved in it{unchanged}"
+        )
+    if name in ("SQLITE_BUSY", "SQLITE_LOCKED") or name.startswith("SQLITE_BUSY"):
+        return StoreError(
+            f"{path} stayed locked by another process ({exc}){unchanged}",
+            hint="Try again, or look for a stuck gtoken process.",
+        )
+    if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or name.startswith("SQLITE_CORRUPT"):
+        return StoreError(
+            f"the store {path} is damaged ({exc}){unchanged}",
+            hint="Restore it from a backup, or move it away and sign in again with gtoken login.",
+        )
+    verb = "open" if doing == "open" else "write to"
+    return StoreError(
+        f"cannot {verb} the store {path} ({exc}){unchanged}",
+        hint=f"Check the disk and that {path.parent} and the files in it are yours and "
+        "writable; if the store itself is damaged, move it away and sign in again.",
+    )
+
+
+def _of_the_place(exc: sqlite3.Error) -> bool:
+    """Whether ``exc`` is about the disk, the file or its locks, not about the SQL."""
+    name = getattr(exc, "sqlite_errorname", "")
+    return name.startswith(
+        ("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CORRUPT", "SQLITE_BUSY")
+    ) or name in ("SQLITE_NOTADB", "SQLITE_CANTOPEN", "SQLITE_LOCKED")
+
+
+def _full(path: Path) -> bool:
+    """Whether the file system holding ``path`` has no space left (SQLite reports a full disk
+    as an I/O error when it cannot even make its shared-memory file)."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    except FileExistsError:
+        return os.statvfs(path.parent).f_bavail == 0
+    except OSError:
+        return False
+
+
+def _read_only_place(path: Path) -> bool:
+    """Whether ``path`` (or its directory) cannot be written, on a read-only file system or by
+    its permissions."""
+    return not (os.access(path.parent, os.W_OK) and os.access(path, os.W_OK))
+
+
+def _text(data: bytes) -> str:
+    # A damaged byte in one column must not make the whole query fail (sqlite3's default
+    # refuses text that is not UTF-8): it shows as U+FFFD, which no valid value holds, and the
+    # row is reported as damaged.
+    return data.decode("utf-8", "replace")
+
+
+def create_private_db(path: Path, build: Callable[[sqlite3.Connection], object]) -> None:
+    """Create the database file, mode 0600, unless one exists (SQLite would make it 0644; its WAL
+    and shared-memory files then take the same mode).
+
+    ``build`` makes its tables in a file beside it, which then takes the name in one step: no
+    process ever sees a store half made, so an empty store file is always damage (see
+    :func:`check_not_empty`), never a creation under way."""
+    if path.exists():
         return
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.new")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     os.close(fd)
+    try:
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            build(conn)
+        finally:
+            conn.close()
+        with contextlib.suppress(FileExistsError):  # another process made it first: theirs wins
+            os.link(tmp, path)
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{tmp}{suffix}")
+
+
+def check_not_empty(path: Path) -> None:
+    """Refuse a store file of zero bytes: it held accounts once (a new one is never empty) and
+    was cut short, by a full disk or a failed copy; taking it for a new store would hide that."""
+    if path.stat().st_size:
+        return
+    key_file = path.parent / KEY_FILE
+    evidence = f" ({key_file} shows a store was in use here)" if key_file.exists() else ""
+    raise StoreError(
+        f"the store {path} is empty (0 bytes): it was cut short{evidence}, by a full disk, a "
+        "failed copy or restore, and the accounts it held cannot be read from it. Nothing was "
+        "changed",
+        hint=f"Restore {path.name} from a backup if there is one; otherwise move it away "
+        "(mv it to another name) and sign in again with gtoken login.",
+    )

@@ -105,6 +105,14 @@ class Keyring(Mapping[str, bytes]):
         keys = [k for i, k in self._keys.items() if i != kid]
         return Keyring(keys, current=self._current, source=self.source)
 
+    def sealing_with(self, kid: str) -> Keyring:
+        """This keyring with ``kid`` (one of its keys) as the current key."""
+        if kid == self._current:
+            return self
+        if kid not in self._keys:
+            raise KeyError(kid)
+        return Keyring(self._keys.values(), current=kid, source=self.source)
+
     def merged(self, other: Keyring) -> Keyring:
         """This keyring's keys and current key, followed by ``other``'s keys, to read with both."""
         keys = [*self._keys.values(), *other._keys.values()]

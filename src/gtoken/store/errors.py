@@ -5,6 +5,7 @@
     gtoken.errors.StoreError       the store cannot do what was asked
     ├── CorruptRecord              a stored value that fails to decrypt or to parse
     ├── NotFound                   no account (or entry) with that id
+    ├── ReadOnlyStore              the store can be read but not written (a read-only home)
     └── VersionConflict            an optimistic write saw a different version than expected
     gtoken.errors.ConfigError
     ├── KeyMissing                 no usable encryption key, or a malformed one
@@ -26,6 +27,7 @@ __all__ = [
     "InsecurePermissions",
     "KeyMissing",
     "NotFound",
+    "ReadOnlyStore",
     "StoreError",
     "VersionConflict",
     "WrongKey",
@@ -65,6 +67,15 @@ class NotFound(StoreError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return errors.GTokenError.__str__(self)
+
+
+class ReadOnlyStore(StoreError):
+    """The store can be read but not written: its directory or file system is read-only."""
+
+    hint = (
+        "Make GTOKEN_HOME writable for gtoken, or point GTOKEN_HOME at a writable copy of it "
+        "(reading a valid token works read-only; saving a sign-in or a refresh does not)."
+    )
 
 
 class VersionConflict(StoreError):

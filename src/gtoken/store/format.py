@@ -35,8 +35,10 @@ __all__ = [
     "ENV_KEY",
     "FILE_MODE",
     "FILE_OPEN_BITS",
+    "GOOGLE_APIS",
     "KEY_FILE",
     "KEY_SIZE",
+    "LITERAL",
     "MAIL",
     "NONCE_SIZE",
     "OIDC_URLS",
@@ -104,9 +106,23 @@ def is_private(st: os.stat_result, *, directory: bool) -> bool:
 #: ``PRAGMA application_id`` of a gtoken store: "gtok".
 APPLICATION_ID = 0x67746F6B
 #: ``PRAGMA user_version``: the schema version this code writes (gtoken.store.schema).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: The order accounts are listed in; which default wins a tie depends on it.
 ACCOUNT_ORDER = "client_id, email, id"
+
+
+def read_only_mode(store: str) -> str:
+    """How SQLite opens the store where nothing can be written (a read-only home): with no WAL
+    file beside it the file alone is the whole store, and SQLite must not try to make the
+    shared-memory file it cannot create there (``immutable``); with one, it reads through it."""
+    return "ro" if os.path.exists(store + "-wal") else "ro&immutable=1"
+
+
+#: The accounts marked default (one per client), found through the partial index on them.
+DEFAULTS_WHERE = "is_default = 1"
+#: The few accounts a name (lower-cased; bound twice) may fit, found through the id's and the
+#: e-mail's indexes; :func:`named_accounts` decides which do.
+NAMED_WHERE = "(id = ? OR lower(email) = lower(?))"
 
 # -- sealed values ---------------------------------------------------------------------------------
 #
@@ -229,17 +245,121 @@ MAIL = "https://mail.google.com/"
 OIDC_URLS = {"email": AUTH_PREFIX + "userinfo.email", "profile": AUTH_PREFIX + "userinfo.profile"}
 _SHORT_FIRST = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _SHORT_CHARS = _SHORT_FIRST | frozenset("0123456789_-")
+_ALNUM = _SHORT_FIRST | frozenset("0123456789")
+_PLAIN_LAST = _ALNUM | frozenset("_-")
+_PLAIN_CHARS = _ALNUM | frozenset("._:~+=-")
+# What RFC 6749 (3.3) allows in a scope word: printable ASCII but space, '"' and '\\'.
+_SCOPE_TOKEN_CHARS = frozenset(chr(c) for c in range(0x21, 0x7F)) - frozenset('"\\')
+#: ``literal:WORD`` is the scope ``WORD``, sent as it is.
+LITERAL = "literal:"
+#: The first part of Google's short scope names (``gmail`` in ``gmail.readonly``, ``drive``,
+#: ``cloud-platform``): the APIs of https://developers.google.com/identity/protocols/oauth2/scopes.
+#: Other words are not Google's and are sent as they are.
+GOOGLE_APIS = frozenset(
+    [
+        "adexchange",
+        "admin",
+        "admob",
+        "adsense",
+        "adsensehost",
+        "adwords",
+        "analytics",
+        "androidenterprise",
+        "androidmanagement",
+        "androidpublisher",
+        "apps",
+        "bigquery",
+        "bigtable",
+        "blogger",
+        "books",
+        "business",
+        "calendar",
+        "chat",
+        "chrome",
+        "chromewebstore",
+        "classroom",
+        "cloud-billing",
+        "cloud-identity",
+        "cloud-platform",
+        "cloud-translation",
+        "cloud_debugger",
+        "cloud_search",
+        "cloudkms",
+        "cloudplatformprojects",
+        "cloudruntimeconfig",
+        "compute",
+        "contacts",
+        "content",
+        "dataportability",
+        "datastore",
+        "ddmconversions",
+        "devstorage",
+        "dfareporting",
+        "dfatrafficking",
+        "dialogflow",
+        "directory",
+        "display-video",
+        "documents",
+        "doubleclickbidmanager",
+        "doubleclicksearch",
+        "drive",
+        "ediscovery",
+        "firebase",
+        "fitness",
+        "forms",
+        "games",
+        "gmail",
+        "groups",
+        "homegraph",
+        "iam",
+        "indexing",
+        "jobs",
+        "keep",
+        "logging",
+        "manufacturercenter",
+        "meetings",
+        "monitoring",
+        "ndev",
+        "photoslibrary",
+        "postmaster",
+        "presentations",
+        "pubsub",
+        "sasportal",
+        "script",
+        "service",
+        "siteverification",
+        "spanner",
+        "spreadsheets",
+        "sqlservice",
+        "streetviewpublish",
+        "tagmanager",
+        "tasks",
+        "trace",
+        "user",
+        "userinfo",
+        "webmasters",
+        "youtube",
+        "youtubepartner",
+        "yt-analytics",
+        "yt-analytics-monetary",
+    ]
+)
 # A full scope: an https URL with a host and no spaces, quotes or separators.
 _URL_FORM = r"https://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::\d+)?/[^\s\"'<>,;{}|\\^`]*"
 
 
 def scope_form(word: str) -> str | None:
-    """The scope Google knows for ``word`` (``gmail.readonly`` -> its URL, ``mail`` ->
-    ``https://mail.google.com/``; ``openid``, ``email``, ``profile`` and full URLs as they are),
-    or None when it is neither a short form nor a full scope URL."""
+    """The scope meant by ``word``: Google's short names become their URL (``gmail.readonly``,
+    ``drive``; ``mail`` is ``https://mail.google.com/``); ``openid``, ``email``, ``profile``, full
+    URLs and plain words that are not Google's (``offline_access``, ``read``) stay as they are;
+    ``literal:WORD`` stays marked so (it is sent as ``WORD``). None for a word no OAuth server
+    would take, or a short name of Google's that is malformed."""
     word = word.strip()
     if not word or len(word.split()) != 1:
         return None
+    if word.startswith(LITERAL):
+        rest = word[len(LITERAL) :]
+        return word if rest and set(rest) <= _SCOPE_TOKEN_CHARS else None
     if word == "mail":
         return MAIL
     if word in ("openid", "email", "profile"):
@@ -249,12 +369,19 @@ def scope_form(word: str) -> str | None:
 
         ok = re.fullmatch(_URL_FORM, word) is not None and not word.endswith("/auth/")
         return word if ok else None
-    # Dotted words of letters, digits, '_' and '-', the first starting with a letter
-    # (drive.file, youtube.force-ssl, devstorage.read_only).
-    parts = word.split(".")
-    if word[0] not in _SHORT_FIRST or not all(p and set(p) <= _SHORT_CHARS for p in parts):
-        return None
-    return AUTH_PREFIX + word
+    stem = word.split(".", 1)[0]
+    if set(stem) <= _SHORT_CHARS and stem in GOOGLE_APIS:
+        # Dotted words of letters, digits, '_' and '-', the first starting with a letter
+        # (drive.file, youtube.force-ssl, devstorage.read_only).
+        parts = word.split(".")
+        if word[0] not in _SHORT_FIRST or not all(p and set(p) <= _SHORT_CHARS for p in parts):
+            return None
+        return AUTH_PREFIX + word
+    # A plain word sent as it is (offline_access, read:org, api.read): letters and digits with
+    # . _ : ~ + = - inside; no slashes or quotes, which mark a mangled URL or a pasted list.
+    if word[0] in _ALNUM and word[-1] in _PLAIN_LAST and set(word) <= _PLAIN_CHARS:
+        return word
+    return None
 
 
 def canonical_scope(word: str) -> str | None:

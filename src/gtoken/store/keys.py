@@ -104,6 +104,8 @@ def read_key_file(path: Path) -> Keyring:
         data: Any = json.loads(path.read_bytes())
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise _bad_file(path, "it is not JSON") from None
+    except RecursionError:
+        raise _bad_file(path, "it is JSON nested too deeply to be a key file") from None
     if not isinstance(data, dict) or not isinstance(data.get("keys"), dict) or not data["keys"]:
         raise _bad_file(path, 'it lacks a "keys" object with at least one key')
     keys = []

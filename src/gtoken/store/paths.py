@@ -15,6 +15,7 @@ import stat
 from collections.abc import Mapping
 from pathlib import Path
 
+from gtoken.errors import ConfigError
 from gtoken.store import format
 from gtoken.store.errors import InsecurePermissions
 
@@ -54,8 +55,15 @@ def ensure_private_dir(path: Path) -> Path:
 
 
 def check_private_file(path: Path) -> None:
-    """Refuse ``path`` if group or others may read or write it, or another user owns it."""
+    """Refuse ``path`` if group or others may read or write it, or another user owns it, or if it
+    is not a file at all."""
     st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise ConfigError(
+            f"{path} is {kind}, where gtoken keeps a file of its own",
+            hint=f"Move {path} away (or set GTOKEN_HOME to another place), then try again.",
+        )
     _check_owner(path, st)
     if st.st_mode & format.FILE_OPEN_BITS:
         raise InsecurePermissions(

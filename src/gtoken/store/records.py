@@ -13,7 +13,9 @@ __all__ = [
     "KEEP",
     "SECRET_FIELDS",
     "STATUSES",
+    "AccountHead",
     "AccountRecord",
+    "DamagedAccount",
     "Keep",
     "Status",
 ]
@@ -91,6 +93,38 @@ class AccountRecord:
         return f"AccountRecord({', '.join(parts)})"
 
     __str__ = __repr__
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountHead:
+    """The columns that pick an account (none of them secret), read without opening any sealed
+    value: choosing one account among many costs the same however many there are."""
+
+    id: str
+    client_id: str
+    email: str | None
+    is_default: bool
+    updated_at: int
+
+    @property
+    def label(self) -> str:
+        return self.email or self.id
+
+
+@dataclass(frozen=True, kw_only=True)
+class DamagedAccount:
+    """A stored account that does not open (a damaged byte, a value moved from another row): what
+    could be read of it, and ``problem``, which says what is wrong and how to recover."""
+
+    id: str
+    client_id: str | None
+    email: str | None
+    is_default: bool
+    problem: str
+
+    @property
+    def label(self) -> str:
+        return self.email or self.id
 
 
 def _shown(secret: str | None) -> str:

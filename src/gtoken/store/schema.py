@@ -64,8 +64,12 @@ _V1 = (
     """,
 )
 
+# Accounts are named by e-mail whatever its case: the index finds one among thousands without
+# reading the others.
+_V2 = ("CREATE INDEX accounts_email ON accounts (lower(email))",)
+
 #: Statements that take a file from version ``i`` to ``i + 1``.
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1,)
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2)
 # The format module states the version for readers that do not import this one.
 assert len(MIGRATIONS) == SCHEMA_VERSION, "update gtoken.store.format.SCHEMA_VERSION"
 

@@ -10,9 +10,12 @@ instead and keep transactions short. A refresh, for example: acquire the lease
 read the account again, call Google only if its token is still expiring, store the result with
 :meth:`~SqliteStore.update_tokens`, release the lease.
 
+Key rotation while other processes hold the store open (DESIGN invariant 9): every write seals
+with the key the store records, read under the write lock (:mod:`gtoken.store.sealing`), so a
+key the keyring no longer holds is never used to seal.
+
 Limits: one machine (SQLite's locks do not work over network filesystems; use PostgreSQL for
-replicas), one writer at a time for the whole file, and each process holds the keyring it was
-opened with (after a key rotation elsewhere, reopen).
+replicas), one writer at a time for the whole file.
 
 Reading never writes. A row that fails to decrypt or parse raises
 :class:`~gtoken.store.errors.CorruptRecord` and is left as it is; a store sealed with keys the
@@ -23,8 +26,8 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 import os
-import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -34,30 +37,41 @@ from typing import Any, cast
 
 from gtoken.errors import WrongKey
 from gtoken.store import schema
-from gtoken.store.connections import Connections, create_private_db
+from gtoken.store.connections import Connections, check_not_empty, create_private_db
 from gtoken.store.crypto import Keyring, open_sealed, seal
-from gtoken.store.errors import CorruptRecord, NotFound, VersionConflict
-from gtoken.store.format import ACCOUNT_ORDER, ENV_KEY, KEY_FILE, STORE_FILE, STORE_SIDE_FILES
+from gtoken.store.errors import CorruptRecord, NotFound, ReadOnlyStore, VersionConflict
+from gtoken.store.format import (
+    ACCOUNT_ORDER,
+    DEFAULTS_WHERE,
+    NAMED_WHERE,
+    STORE_FILE,
+    STORE_SIDE_FILES,
+)
 from gtoken.store.keys import load_keyring
 from gtoken.store.paths import check_private_file, ensure_private_dir, gtoken_home
-from gtoken.store.records import KEEP, SECRET_FIELDS, STATUSES, AccountRecord, Keep, Status
+from gtoken.store.records import (
+    KEEP,
+    SECRET_FIELDS,
+    STATUSES,
+    AccountHead,
+    AccountRecord,
+    DamagedAccount,
+    Keep,
+    Status,
+)
 from gtoken.store.rows import COLUMNS, decode_account, encode_account, seal_field
+from gtoken.store.sealing import SEALING_KEY, SealingKeys, key_ids_in_use
 
 __all__ = ["STORE_FILE", "SqliteStore", "open_store"]
 
 # SQL is only ever built from the column names above, never from input.
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM accounts"  # noqa: S608
+_HEADS = "SELECT id, client_id, email, is_default, updated_at FROM accounts"
 _UPSERT_SET = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
 _UPSERT = (
     f"INSERT INTO accounts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"  # noqa: S608
     f" ON CONFLICT (id) DO UPDATE SET {_UPSERT_SET}"
 )
-_SEALED_VALUES = " UNION ".join(
-    [f"SELECT substr({c}, 1, 11) AS p FROM accounts" for c in SECRET_FIELDS]  # noqa: S608
-    + ["SELECT substr(value, 1, 11) AS p FROM kv"]
-)
-_KEY_IDS = f"SELECT DISTINCT p FROM ({_SEALED_VALUES}) WHERE p IS NOT NULL"  # noqa: S608
-_KEY_ID_PREFIX = re.compile(r"v1:([0-9a-f]{8})")
 
 
 def open_store(env: Mapping[str, str] = os.environ, *, home: Path | None = None) -> SqliteStore:
@@ -68,7 +82,7 @@ def open_store(env: Mapping[str, str] = os.environ, *, home: Path | None = None)
     ensure_private_dir(home)
     path = home / STORE_FILE
     keyring = load_keyring(home, env, create=not path.exists())
-    return SqliteStore(path, keyring)
+    return SqliteStore(path, keyring, keys=functools.partial(load_keyring, home, env, create=False))
 
 
 class SqliteStore:
@@ -82,15 +96,18 @@ class SqliteStore:
         busy_timeout: float = 30.0,
         clock: Callable[[], float] = time.time,
         check_keys: bool = True,
+        keys: Callable[[], Keyring] | None = None,
     ) -> None:
         """Open (creating, mode 0600) and migrate the store at ``path``.
 
         ``check_keys=False`` opens a store even if its values were sealed with keys the keyring
-        lacks, so that accounts can still be listed by id or deleted."""
+        lacks, so that accounts can still be listed by id or deleted. ``keys`` reads the keyring
+        again (after another process rotated the key); without it, ``keyring`` is all there is."""
         self.path = Path(path)
-        self._keyring = keyring
+        self._keys = SealingKeys(keyring, self.path, keys)
         self._clock = clock
-        create_private_db(self.path)
+        create_private_db(self.path, lambda conn: schema.migrate(conn, self.path))
+        check_not_empty(self.path)
         for suffix in ("", *STORE_SIDE_FILES):
             with contextlib.suppress(FileNotFoundError):
                 check_private_file(Path(f"{self.path}{suffix}"))
@@ -106,13 +123,26 @@ class SqliteStore:
         if schema.schema_version(conn, self.path) and check_keys:
             # Before the journal mode or the schema is touched. (When a migration changes the
             # sealed columns, check with the columns of the file's own version.)
-            self._check_keys()
+            self._keys.check(conn)
         self._db.use_wal()
+        if self._db.read_only and schema.schema_version(conn, self.path) != schema.SCHEMA_VERSION:
+            raise ReadOnlyStore(
+                f"the store {self.path} was written by an older gtoken and must be brought up to "
+                f"date before this one can read it, but it is read-only here ({self.path.parent} "
+                "cannot be written)"
+            )
         schema.migrate(conn, self.path)
 
     @property
+    def read_only(self) -> bool:
+        """Whether the store could only be opened for reading (a read-only home): reading
+        works, every write raises :class:`ReadOnlyStore`."""
+        self._conn()  # the first connection of this thread finds out
+        return self._db.read_only
+
+    @property
     def keyring(self) -> Keyring:
-        return self._keyring
+        return self._keys.ring
 
     def close(self) -> None:
         """Close every connection this store opened. Using it afterwards is an error."""
@@ -125,7 +155,7 @@ class SqliteStore:
         self.close()
 
     def __repr__(self) -> str:
-        return f"SqliteStore({str(self.path)!r}, keyring={self._keyring!r})"
+        return f"SqliteStore({str(self.path)!r}, keyring={self._keys.ring!r})"
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -140,19 +170,83 @@ class SqliteStore:
     def get(self, id: str) -> AccountRecord | None:
         """The account ``id``, or None."""
         row = self._conn().execute(f"{_SELECT} WHERE id = ?", (id,)).fetchone()
-        return None if row is None else decode_account(row, self._keyring)
+        return None if row is None else self._decode(row)
 
     def get_default(self, client_id: str) -> AccountRecord | None:
         """The default account of ``client_id``, or None."""
         sql = f"{_SELECT} WHERE client_id = ? AND is_default = 1"
         row = self._conn().execute(sql, (client_id,)).fetchone()
-        return None if row is None else decode_account(row, self._keyring)
+        return None if row is None else self._decode(row)
 
     def list(self, *, client_id: str | None = None) -> builtins.list[AccountRecord]:
-        """Every account (of ``client_id``, if given), by client, email and id."""
+        """Every account (of ``client_id``, if given), by client, email and id. Raises
+        :class:`CorruptRecord` if any of them is damaged (:meth:`survey` lists those too)."""
+        return [self._decode(row) for row in self._rows(client_id)]
+
+    def survey(
+        self, *, client_id: str | None = None
+    ) -> builtins.list[AccountRecord | DamagedAccount]:
+        """Every account (of ``client_id``, if given), by client, email and id; the damaged ones
+        as :class:`DamagedAccount`, saying what is wrong with each."""
+        return [self._entry(row) for row in self._rows(client_id)]
+
+    def entry(self, id: str) -> AccountRecord | DamagedAccount | None:
+        """The account ``id`` (a :class:`DamagedAccount` if it does not open), or None."""
+        row = self._conn().execute(f"{_SELECT} WHERE id = ?", (id,)).fetchone()
+        return None if row is None else self._entry(row)
+
+    def heads(
+        self,
+        *,
+        client_id: str | None = None,
+        name: str | None = None,
+        default: bool = False,
+        limit: int | None = None,
+    ) -> builtins.list[AccountHead]:
+        """The accounts that fit, by client, email and id, without opening any sealed value:
+        of ``client_id``; called ``name`` (its id, or its email whatever its case); only
+        default accounts; at most ``limit``. Rows whose naming columns are damaged are left out
+        (:meth:`survey` shows them)."""
+        where: builtins.list[str] = []
+        params: builtins.list[object] = []
+        if name is not None:
+            # Through the id's and the e-mail's indexes; the few rows a name fits are then
+            # sorted out by client (a client condition here would make SQLite scan the client).
+            where.append(NAMED_WHERE)
+            params += [name, name]
+        elif client_id is not None:
+            where.append("client_id = ?")
+            params.append(client_id)
+        if default:
+            where.append(DEFAULTS_WHERE)
+        sql = _HEADS + (f" WHERE {' AND '.join(where)}" if where else "")
+        sql += f" ORDER BY {ACCOUNT_ORDER}"
+        by_name_of_client = name is not None and client_id is not None
+        if limit is not None and not by_name_of_client:
+            sql += f" LIMIT {int(limit)}"
+        rows = self._conn().execute(sql, params).fetchall()
+        heads = [head for head in map(_head, rows) if head is not None]
+        if by_name_of_client:
+            heads = [head for head in heads if head.client_id == client_id][:limit]
+        return heads
+
+    def _rows(self, client_id: str | None) -> builtins.list[Any]:
         where, params = ("WHERE client_id = ?", (client_id,)) if client_id else ("", ())
         rows = self._conn().execute(f"{_SELECT} {where} ORDER BY {ACCOUNT_ORDER}", params)
-        return [decode_account(row, self._keyring) for row in rows.fetchall()]
+        return rows.fetchall()
+
+    def _entry(self, row: Any) -> AccountRecord | DamagedAccount:
+        try:
+            return self._decode(row)
+        except CorruptRecord as exc:
+            raw = dict(zip(COLUMNS, row, strict=True))
+            return DamagedAccount(
+                id=str(raw["id"]),
+                client_id=raw["client_id"] if isinstance(raw["client_id"], str) else None,
+                email=raw["email"] if isinstance(raw["email"], str) else None,
+                is_default=raw["is_default"] == 1,
+                problem=exc.message,
+            )
 
     def put(self, record: AccountRecord, *, expected_version: int | None = None) -> AccountRecord:
         """Insert or replace the account ``record.id``; returns it as stored.
@@ -169,8 +263,8 @@ class SqliteStore:
             old_version = old[0] if old is not None and type(old[0]) is int else 0
             self._expect(record.id, expected_version, old_version if old is not None else 0)
             now = self._now()
-            values = encode_account(record, self._keyring)
-            if not record.refresh_token and old is not None:
+            values = encode_account(record, self._keys.for_writing(conn, now))
+            if not record.refresh_token and old is not None and self._opens(record.id, old[2]):
                 values["refresh_token"] = old[2]
             if old is not None and type(old[1]) is int:
                 values["created_at"] = old[1]
@@ -231,12 +325,13 @@ class SqliteStore:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
         return self._update(id, {"status": status, "status_reason": reason}, expected_version)
 
-    def set_default(self, id: str) -> AccountRecord:
-        """Make ``id`` its client's default account (and no other)."""
+    def set_default(self, id: str, *, every_client: bool = False) -> AccountRecord:
+        """Make ``id`` its client's default account (and no other); with ``every_client``, the
+        one default account of all clients. Opens no other account."""
         with self.transaction():
             conn = self._conn()
             current = self._require(conn, id)
-            self._clear_default(conn, current.client_id, id, self._now())
+            self._clear_default(conn, None if every_client else current.client_id, id, self._now())
             return self._update(id, {"is_default": True}, None)
 
     def delete(self, id: str) -> bool:
@@ -259,7 +354,7 @@ class SqliteStore:
                 version=current.version + 1,
             )
             columns = [*changes, "updated_at", "version"]
-            stored = encode_account(updated, self._keyring)
+            stored = encode_account(updated, self._keys.for_writing(conn, self._now()))
             conn.execute(_update_sql(columns), [*(stored[c] for c in columns), id])
             return updated
 
@@ -267,7 +362,7 @@ class SqliteStore:
         row = conn.execute(f"{_SELECT} WHERE id = ?", (id,)).fetchone()
         if row is None:
             raise NotFound(f"no account with id {id!r} in {self.path}")
-        return decode_account(row, self._keyring)
+        return self._decode(row)
 
     def _expect(self, id: str, expected: int | None, actual: int) -> None:
         if expected is not None and expected != actual:
@@ -278,20 +373,40 @@ class SqliteStore:
                 actual=actual,
             )
 
-    def _clear_default(self, conn: sqlite3.Connection, client_id: str, keep: str, now: int) -> None:
-        conn.execute(
-            "UPDATE accounts SET is_default = 0, updated_at = ?, version = version + 1"
-            " WHERE client_id = ? AND is_default = 1 AND id != ?",
-            (now, client_id, keep),
-        )
+    def _clear_default(
+        self, conn: sqlite3.Connection, client_id: str | None, keep: str, now: int
+    ) -> None:
+        # Both forms find the defaults through the partial index on is_default = 1.
+        sql = "UPDATE accounts SET is_default = 0, updated_at = ?, version = version + 1"
+        if client_id is None:
+            conn.execute(f"{sql} WHERE is_default = 1 AND id != ?", (now, keep))
+        else:
+            conn.execute(
+                f"{sql} WHERE client_id = ? AND is_default = 1 AND id != ?", (now, client_id, keep)
+            )
+
+    def _opens(self, id: str, sealed: object) -> bool:
+        """Whether a stored refresh token is worth keeping: it opens, or was sealed with a key
+        this keyring lacks (then it is kept as it is, for the keyring that has it)."""
+        if not isinstance(sealed, str):
+            return False
+        try:
+            self._keys.reading(
+                lambda ring: open_sealed(
+                    ring, sealed, table="accounts", row=id, field="refresh_token"
+                )
+            )
+        except CorruptRecord:
+            return False
+        except WrongKey:
+            return True
+        return True
 
     # -- keys ---------------------------------------------------------------------------------
 
     def key_ids_in_use(self) -> set[str]:
         """The ids of the keys that stored values are sealed with (read from the values' prefix)."""
-        rows = self._conn().execute(_KEY_IDS)
-        prefixes = (p for (p,) in rows.fetchall() if isinstance(p, str))
-        return {m.group(1) for m in map(_KEY_ID_PREFIX.fullmatch, prefixes) if m}
+        return key_ids_in_use(self._conn())
 
     def rotate_key(self, new_keyring: Keyring) -> int:
         """Re-seal every stored secret with ``new_keyring.current``, in one transaction.
@@ -300,19 +415,20 @@ class SqliteStore:
         may be in either. Afterwards the store uses ``new_keyring``, and every value opens with
         its current key alone; older keys can then be dropped. Content versions are not bumped:
         the values did not change. Returns the number of values re-sealed."""
-        old = self._keyring
+        old = self._keys.ring
         reader = new_keyring.merged(old)
-        self._keyring = reader  # readers in other threads may see either key until we finish
+        self._keys.ring = reader  # readers in other threads may see either key until we finish
         count = 0
         try:
             with self.transaction():
                 conn = self._conn()
                 count += self._reseal_accounts(conn, reader, new_keyring)
                 count += self._reseal_kv(conn, reader, new_keyring)
+                self._keys.mark(conn, new_keyring, self._now())
         except BaseException:
-            self._keyring = old
+            self._keys.ring = old
             raise
-        self._keyring = new_keyring
+        self._keys.ring = new_keyring
         return count
 
     def _reseal_accounts(self, conn: sqlite3.Connection, reader: Keyring, writer: Keyring) -> int:
@@ -326,7 +442,7 @@ class SqliteStore:
 
     def _reseal_kv(self, conn: sqlite3.Connection, reader: Keyring, writer: Keyring) -> int:
         rows = conn.execute("SELECT namespace, key, value FROM kv ORDER BY namespace, key")
-        entries = rows.fetchall()
+        entries = [e for e in rows.fetchall() if tuple(e[:2]) != SEALING_KEY]
         for namespace, key, value in entries:
             plain = open_sealed(reader, value, table="kv", row=namespace, field=key)
             conn.execute(
@@ -335,27 +451,8 @@ class SqliteStore:
             )
         return len(entries)
 
-    def _check_keys(self) -> None:
-        missing = sorted(self.key_ids_in_use() - set(self._keyring))
-        if not missing:
-            return
-        needed = ", ".join(missing)
-        if self._keyring.source == ENV_KEY:
-            how = (
-                f"{ENV_KEY} is set, so the key file ({KEY_FILE} in GTOKEN_HOME) is not read: set "
-                f"{ENV_KEY} to the key with id {needed}, or unset it if {KEY_FILE} holds that key"
-            )
-        else:
-            how = (
-                f"set {ENV_KEY} to the key with id {needed}, or restore the {KEY_FILE} that holds "
-                "it"
-            )
-        raise WrongKey(
-            f"the store {self.path} is encrypted with key id {needed}, which the keyring "
-            f"({self._keyring.source}; key ids {', '.join(self._keyring.ids)}) does not hold. "
-            f"Nothing was changed. To fix it, {how}",
-            key_id=missing[0],
-        )
+    def _decode(self, row: Any) -> AccountRecord:
+        return self._keys.reading(lambda ring: decode_account(row, ring))
 
     # -- key-value entries --------------------------------------------------------------------
 
@@ -363,9 +460,11 @@ class SqliteStore:
         self, namespace: str, key: str, value: str, *, expires_at: float | None = None
     ) -> None:
         """Store ``value`` sealed under ``(namespace, key)``, replacing any earlier one."""
-        sealed = seal(self._keyring, value, table="kv", row=namespace, field=key)
         with self.transaction():
-            self._conn().execute(
+            conn = self._conn()
+            ring = self._keys.for_writing(conn, self._now())
+            sealed = seal(ring, value, table="kv", row=namespace, field=key)
+            conn.execute(
                 "INSERT OR REPLACE INTO kv (namespace, key, value, expires_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?)",
                 (namespace, key, sealed, expires_at, self._now()),
@@ -413,7 +512,9 @@ class SqliteStore:
             )
         if row[1] is not None and row[1] <= self._clock():
             return None
-        return open_sealed(self._keyring, row[0], table="kv", row=namespace, field=key)
+        return self._keys.reading(
+            lambda ring: open_sealed(ring, row[0], table="kv", row=namespace, field=key)
+        )
 
     # -- leases -------------------------------------------------------------------------------
 
@@ -451,6 +552,19 @@ class SqliteStore:
 
     def _now(self) -> int:
         return int(self._clock())
+
+
+def _head(row: Any) -> AccountHead | None:
+    id, client_id, email, is_default, updated_at = row
+    if not (isinstance(id, str) and id and isinstance(client_id, str) and client_id):
+        return None
+    return AccountHead(
+        id=id,
+        client_id=client_id,
+        email=email if isinstance(email, str) else None,
+        is_default=is_default == 1,
+        updated_at=updated_at if type(updated_at) is int else 0,
+    )
 
 
 def _update_sql(columns: Iterable[str]) -> str:

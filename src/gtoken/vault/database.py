@@ -90,7 +90,8 @@ class SqliteDatabase(Database):
         self.path = path
         self.name = f"sqlite:{path.resolve()}"
         try:
-            create_private_db(path)
+            # The vault's tables come from its migrations, run once the file exists.
+            create_private_db(path, lambda _conn: None)
         except FileNotFoundError:
             raise ConfigError(
                 f"the vault database {path} cannot be created: its directory does not exist",

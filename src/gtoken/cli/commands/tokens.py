@@ -9,12 +9,14 @@ import shutil
 import subprocess
 import time
 from datetime import UTC, datetime
+from typing import BinaryIO
 
 from gtoken.accounts import Accounts
 from gtoken.cli.formats import iso_utc, render_token
 from gtoken.cli.output import Io, client_label, relative_time, short_scopes
 from gtoken.errors import ConfigError
 from gtoken.oauth.token import Token
+from gtoken.redact import fingerprint
 from gtoken.store.format import DEFAULT_MIN_TTL
 
 
@@ -54,11 +56,49 @@ def curl(args: argparse.Namespace, io: Io) -> int:
         with os.fdopen(write, "w", encoding="ascii") as config:
             config.write(f'header = "Authorization: Bearer {_quoted(fresh.access_token)}"\n')
         command = [program, "-K", f"/dev/fd/{read}", args.url, *args.curl_args]
-        # curl from PATH, with the person's own arguments: what this command is for.
-        code = subprocess.run(command, pass_fds=(read,), check=False).returncode  # noqa: S603
+        # curl from PATH, with the person's own arguments: what this command is for. Its stderr
+        # comes through gtoken, because -v shows the header gtoken supplied.
+        with subprocess.Popen(command, pass_fds=(read,), stderr=subprocess.PIPE) as proc:  # noqa: S603
+            os.close(read)
+            read = -1
+            assert proc.stderr is not None
+            _relay_redacted(proc.stderr.fileno(), io, fresh.access_token)
+            code = proc.wait()
         return code if code >= 0 else 128 - code  # killed by a signal: as a shell says it
     finally:
-        os.close(read)
+        if read >= 0:
+            os.close(read)
+
+
+def _relay_redacted(fd: int, io: Io, token: str) -> None:
+    """Copy what arrives on ``fd`` to stderr as it comes, with ``token`` shown as its
+    fingerprint. Held back only up to the end of a line (or of curl's progress-meter update),
+    so that a token cannot be split between two writes."""
+    secret, shown = token.encode(), fingerprint(token).encode()
+    out = getattr(io.err, "buffer", None)
+    pending = b""
+    while chunk := os.read(fd, 65536):
+        pending = (pending + chunk).replace(secret, shown)
+        cut = max(pending.rfind(b"\n"), pending.rfind(b"\r")) + 1
+        if cut == 0:
+            if len(pending) < 65536:
+                continue
+            cut = len(pending) - len(secret) + 1  # what is left cannot hold a whole token
+        _write_err(io, out, pending[:cut])
+        pending = pending[cut:]
+    _write_err(io, out, pending)
+
+
+def _write_err(io: Io, out: BinaryIO | None, data: bytes) -> None:
+    if not data:
+        return
+    if out is None:
+        io.err.write(data.decode("utf-8", "replace"))
+        io.err.flush()
+    else:
+        io.err.flush()
+        out.write(data)
+        out.flush()
 
 
 def info(args: argparse.Namespace, io: Io) -> int:

@@ -17,6 +17,7 @@ from typing import Protocol, TypeVar
 from bench import (
     accounts_scale,
     async_storm,
+    broker,
     credentials_overhead,
     emulator_token,
     refresh_storm,
@@ -91,6 +92,25 @@ def _vault_due(args: argparse.Namespace, machine: report.Machine) -> report.Told
     return _told(vault.run_due(), vault.due_text, vault.due_markdown, machine)
 
 
+def _broker_tokens(args: argparse.Namespace, machine: report.Machine) -> report.Told:
+    outcome = broker.run_tokens(
+        generator(args.load), seconds=args.seconds, connections=args.connections
+    )
+    return _told(outcome, broker.tokens_text, broker.tokens_markdown, machine)
+
+
+def _broker_storm(args: argparse.Namespace, machine: report.Machine) -> report.Told:
+    return _told(broker.run_storm(), broker.storm_text, broker.storm_markdown, machine)
+
+
+def _broker_due(args: argparse.Namespace, machine: report.Machine) -> report.Told:
+    return _told(broker.run_due(), broker.due_text, broker.due_markdown, machine)
+
+
+def _broker_webhooks(args: argparse.Namespace, machine: report.Machine) -> report.Told:
+    return _told(broker.run_webhooks(), broker.webhooks_text, broker.webhooks_markdown, machine)
+
+
 BENCHMARKS = [
     Benchmark(
         emulator_token.NAME,
@@ -145,6 +165,31 @@ BENCHMARKS = [
         "within 60 s, none twice",
         _vault_due,
     ),
+    Benchmark(
+        broker.TOKENS,
+        "gtoken serve, token requests for users with valid tokens (PostgreSQL): at least 1,500 "
+        "requests/s, p99 under 50 ms, and at least half the throughput of the same stack "
+        "answering a constant JSON body",
+        _broker_tokens,
+    ),
+    Benchmark(
+        broker.STORM,
+        "500 concurrent requests for one expired token over 3 broker processes: exactly 1 "
+        "refresh, all 500 answered with the new token",
+        _broker_storm,
+    ),
+    Benchmark(
+        broker.DUE,
+        "10,000 connections falling due, 3 broker replicas running the worker: all refreshed "
+        "within 60 s, none twice",
+        _broker_due,
+    ),
+    Benchmark(
+        broker.WEBHOOKS,
+        "1,000 webhooks, a receiver failing a third of the time: all delivered, none lost, "
+        "duplicates only after a failed attempt",
+        _broker_webhooks,
+    ),
 ]
 NAMES = [b.name for b in BENCHMARKS]
 
@@ -178,7 +223,7 @@ def _parser() -> argparse.ArgumentParser:
         default=5,
         choices=range(1, 31),
         metavar="1-30",
-        help="emulator_token: how long each measurement runs (default 5)",
+        help="emulator_token, broker_tokens: how long each measurement runs (default 5)",
     )
     parser.add_argument(
         "--connections",
@@ -186,14 +231,15 @@ def _parser() -> argparse.ArgumentParser:
         default=32,
         choices=range(1, 257),
         metavar="1-256",
-        help="emulator_token: concurrent keep-alive connections (default 32)",
+        help="emulator_token, broker_tokens: concurrent keep-alive connections (default 32)",
     )
     parser.add_argument(
         "--load",
         choices=("auto", "wrk", "python"),
         default="auto",
-        help="emulator_token's load generator: wrk (installed with apt-get when missing and "
-        "root), the Python one (a lower bound), or auto: wrk when it can be had (default)",
+        help="emulator_token's and broker_tokens' load generator: wrk (installed with apt-get "
+        "when missing and root), the Python one (a lower bound), or auto: wrk when it can be "
+        "had (default)",
     )
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
     return parser

@@ -37,12 +37,24 @@ class Load:
     once: bool
     connections: int
     seconds: int
+    #: One path per body (default: the URL's path for every body).
+    paths: list[str] | None = None
+    content_type: str = FORM_TYPE
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def lines(self) -> list[str]:
+        """``PATH<TAB>BODY`` per request, as both generators read them."""
+        path = urlsplit(self.url).path or "/"
+        paths = self.paths or [path] * len(self.bodies)
+        return [f"{p}\t{b}" for p, b in zip(paths, self.bodies, strict=True)]
 
     def __post_init__(self) -> None:
         if urlsplit(self.url).hostname != "127.0.0.1":
             raise ValueError(f"load goes to 127.0.0.1 only, not {self.url}")
-        if not self.bodies or any("\n" in body for body in self.bodies):
+        if not self.bodies or any("\n" in body or "\t" in body for body in self.bodies):
             raise ValueError("bodies must be a non-empty list of one-line strings")
+        if self.paths is not None and len(self.paths) != len(self.bodies):
+            raise ValueError("one path per body")
         if not 1 <= self.connections <= 256 or not 1 <= self.seconds <= 60:
             raise ValueError("connections must be 1-256 and seconds 1-60")
 
@@ -81,13 +93,14 @@ class Wrk:
 
     def run(self, load: Load) -> Result:
         with tempfile.NamedTemporaryFile("w", suffix=".bodies", delete=False) as file:
-            file.write("\n".join(load.bodies) + "\n")
+            file.write("\n".join(load.lines()) + "\n")
         try:
             # fmt: off
             argv = [
                 self.path, "-t1", f"-c{load.connections}", f"-d{load.seconds}s",
                 "--timeout", f"{REQUEST_TIMEOUT:.0f}s", "-s", str(LUA_SCRIPT), load.url,
-                "--", file.name, "once" if load.once else "cycle",
+                "--", file.name, "once" if load.once else "cycle", load.content_type,
+                *(f"{k}: {v}" for k, v in load.headers),
             ]
             # fmt: on
             done = subprocess.run(
@@ -133,12 +146,14 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 def _requests(load: Load) -> list[bytes]:
     address = urlsplit(load.url)
+    extra = "".join(f"{k}: {v}\r\n" for k, v in load.headers)
     prepared = []
-    for body in load.bodies:
+    for line in load.lines():
+        path, _, body = line.partition("\t")
         data = body.encode()
         head = (
-            f"POST {address.path} HTTP/1.1\r\nHost: {address.netloc}\r\n"
-            f"Content-Type: {FORM_TYPE}\r\nContent-Length: {len(data)}\r\n\r\n"
+            f"POST {path} HTTP/1.1\r\nHost: {address.netloc}\r\n{extra}"
+            f"Content-Type: {load.content_type}\r\nContent-Length: {len(data)}\r\n\r\n"
         )
         prepared.append(head.encode() + data)
     return prepared

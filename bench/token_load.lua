@@ -1,5 +1,6 @@
--- wrk script for bench/load.py: POST form bodies read from a file, one per line, in turn.
---   wrk ... -s token_load.lua URL -- BODIES_FILE cycle|once
+-- wrk script for bench/load.py: POST bodies read from a file, one "PATH<TAB>BODY" per line, in
+-- turn, with a content type and more headers ("Name: value") given after the mode.
+--   wrk ... -s token_load.lua URL -- BODIES_FILE cycle|once [CONTENT_TYPE [HEADER...]]
 -- "cycle" goes round the bodies again (refresh tokens); "once" sends each body once and stops
 -- when they run out (authorization codes are single-use). done() prints one line,
 -- WRK_RESULT {json}, with the responses other than 200 and the time from the first request to
@@ -34,10 +35,15 @@ end
 
 function init(args)
    once = args[2] == "once"
-   local headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }
+   local headers = { ["Content-Type"] = args[3] or "application/x-www-form-urlencoded" }
+   for i = 4, #args do
+      local name, value = args[i]:match("^([^:]+): (.*)$")
+      headers[name] = value
+   end
    for line in io.lines(args[1]) do
-      if line ~= "" then
-         table.insert(requests, wrk.format("POST", nil, headers, line))
+      local path, body = line:match("^([^\t]*)\t(.*)$")
+      if path then
+         table.insert(requests, wrk.format("POST", path, headers, body))
       end
    end
 end

@@ -83,7 +83,7 @@ CORE: dict[str, set[str]] = {
 #: only), and the ``gtoken`` package itself (which loads its names lazily).
 SHARED_LEAVES = {"gtoken", "gtoken.errors", "gtoken.redact", "gtoken.store.format"}
 #: The faces over the core: they may import any of it, and nothing in the core imports them.
-FACES = {"gtoken.cli", "gtoken.doctor", "gtoken.__main__"}
+FACES = {"gtoken.cli", "gtoken.doctor", "gtoken.__main__", "gtoken.broker"}
 #: Servers of their own, which talk to the core over HTTP only.
 SERVERS = {"gtoken.emulator"}
 
@@ -140,6 +140,8 @@ def violations(edges: dict[str, set[str]]) -> list[str]:
                 continue
             if part in SERVERS:
                 found.append(f"{module} imports {target}: a server imports nothing of the rest")
+            elif part == "gtoken.broker" and other in ("gtoken.cli", "gtoken.emulator"):
+                found.append(f"{module} imports {target}: the broker may not import {other}")
             elif part in CORE and other not in CORE[part]:
                 found.append(f"{module} imports {target}: {part} may not import {other}")
             elif part not in CORE | dict.fromkeys(FACES | SERVERS):

@@ -56,8 +56,14 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
     ),
     (
         "GTOKEN_DATABASE_URL",
-        "the vault's database for `gtoken vault` commands (and `gtoken.Vault`) when "
-        "`--database-url` is not given: `sqlite:///path` or `postgresql://...`.",
+        "the vault's database for `gtoken vault` commands (and `gtoken.Vault`), and the "
+        "broker's for `gtoken serve`, when `--database-url` is not given: `sqlite:///path` or "
+        "`postgresql://...`.",
+    ),
+    (
+        "GTOKEN_BROKER_CONFIG",
+        "a TOML file of `gtoken serve` settings; each `GTOKEN_BROKER_...` variable sets one "
+        "setting, see [broker.md](broker.md).",
     ),
     (
         "GTOKEN_VAULT_KEYS",

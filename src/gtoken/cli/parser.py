@@ -80,6 +80,7 @@ def build(*, width: int | None = None) -> tuple[Parser, dict[str, Parser]]:
     _doctor(command)
     _key(command)
     _vault(command)
+    _serve(command)
     _emulator(command)
     return parser, found
 
@@ -452,6 +453,145 @@ def _vault(command: Command) -> None:
         help="the web client's client_secret.json the tokens were issued to",
     )
     database(adopt)
+
+
+_METAVARS = {
+    "client_secrets": "FILE",
+    "return_origins": "ORIGINS",
+    "link_ttl": "SECONDS",
+    "key_cache": "SECONDS",
+}
+
+
+def _serve(command: Command) -> None:
+    from gtoken.broker.settings import SETTINGS
+
+    sub = command(
+        "serve",
+        "commands.serve:serve",
+        "run the token broker",
+        "Run the token broker: an HTTP API that hands other services (in any language) fresh\n"
+        "access tokens for their end users, with connect links, webhooks, an admin page at\n"
+        "/admin and metrics. With no database given it keeps everything in SQLite in\n"
+        "GTOKEN_HOME; give --database-url postgresql://... to run several replicas on one\n"
+        "PostgreSQL. Keys: GTOKEN_VAULT_KEYS or GTOKEN_VAULT_KEY_FILE. The first line on\n"
+        "stdout is 'gtoken serve listening on http://HOST:PORT'. Each setting is a flag, an\n"
+        "environment variable, or an entry of a TOML file (--config); see docs/broker.md.",
+    )
+
+    def config(parser: Parser) -> None:
+        parser.add_argument(
+            "--config",
+            metavar="FILE",
+            default=argparse.SUPPRESS,
+            help="a TOML file of settings (GTOKEN_BROKER_CONFIG)",
+        )
+
+    def database(parser: Parser) -> None:
+        parser.add_argument(
+            "--database-url",
+            metavar="URL",
+            default=argparse.SUPPRESS,
+            help="the broker's database (GTOKEN_DATABASE_URL)",
+        )
+        config(parser)
+
+    for setting in SETTINGS:
+        if setting.name == "worker":
+            sub.add_argument(
+                setting.flag,
+                dest="worker",
+                action="store_false",
+                default=argparse.SUPPRESS,
+                help=f"do not run the background worker in this process ({setting.env}=false)",
+            )
+            continue
+        if setting.default is False:
+            sub.add_argument(
+                setting.flag,
+                dest=setting.name,
+                action="store_true",
+                default=argparse.SUPPRESS,
+                help=f"{setting.help} ({setting.env}=true)",
+            )
+            continue
+        sub.add_argument(
+            setting.flag,
+            metavar=_METAVARS.get(setting.name, setting.name.split("_")[-1].upper()),
+            default=argparse.SUPPRESS,
+            help=f"{setting.help} ({setting.env})",
+        )
+    config(sub)
+    group = sub.add_subparsers(dest="serve_command", metavar="SERVE_COMMAND", title="commands")
+    database(
+        command(
+            "migrate",
+            "commands.serve:migrate",
+            "create or update the broker's tables",
+            "Create the broker's and the vault's tables, or bring them up to this gtoken's\n"
+            "schema. Safe to run while replicas serve, and from several deploys at once.",
+            group=group,
+        )
+    )
+    database(
+        command(
+            "rekey",
+            "commands.serve:rekey",
+            "re-seal the broker's data with its newest key",
+            "Re-seal every value sealed with an older key (tokens, client secrets, webhook\n"
+            "secrets) with the newest one, row by row while the replicas serve. Rotation: put\n"
+            "the new key first in GTOKEN_VAULT_KEYS (new,old) wherever the broker runs and\n"
+            "restart the replicas, run this, then drop the old key.",
+            group=group,
+        )
+    )
+    keys = command(
+        "keys",
+        "",
+        "create, list and revoke API keys",
+        "API keys for the services that call the broker. Each is limited to what it may do:\n"
+        "tokens:read (access tokens), connections:manage (connect links, connection status,\n"
+        "listing and deleting connections), admin (everything, and the admin page); and\n"
+        "optionally to one client. A key is shown once, when created, and stored hashed.",
+        group=group,
+    )
+    key_group = keys.add_subparsers(dest="keys_command", metavar="KEYS_COMMAND", title="commands")
+    key_group.required = True
+    create = command(
+        "create",
+        "commands.serve:create_key",
+        "create an API key and print it once",
+        "Create an API key and print it on stdout (it is not shown again).",
+        group=key_group,
+    )
+    create.add_argument("--name", required=True, help="what the key is for (shown in lists)")
+    create.add_argument(
+        "--permission",
+        action="append",
+        required=True,
+        choices=["tokens:read", "connections:manage", "admin"],
+        help="what the key may do (repeat for several)",
+    )
+    create.add_argument("--client", metavar="CLIENT_ID", help="limit the key to one client")
+    database(create)
+    listing = command(
+        "list",
+        "commands.serve:list_keys",
+        "list the API keys",
+        "List the API keys: id, name, permissions, client, created, revoked.",
+        group=key_group,
+    )
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    database(listing)
+    revoke = command(
+        "revoke",
+        "commands.serve:revoke_key",
+        "revoke an API key",
+        "Revoke an API key by its id; requests with it are refused (401) from then on.",
+        group=key_group,
+    )
+    revoke.add_argument("key_id", metavar="KEY_ID", help="the key's id (gtoken serve keys list)")
+    database(revoke)
 
 
 def _emulator(command: Command) -> None:

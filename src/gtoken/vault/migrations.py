@@ -117,49 +117,57 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 
-def applied_version(db: Database) -> int:
-    """The newest migration applied to ``db`` (0 for an empty database); refuses a newer schema."""
+def applied_version(
+    db: Database, *, migrations: tuple[Migration, ...] = MIGRATIONS, table: str = VERSIONS_TABLE
+) -> int:
+    """The newest migration applied to ``db`` (0 for an empty database); refuses a newer schema.
+    ``migrations`` and ``table``: another part's migrations and versions table (the broker's)."""
     with db.read() as sql:
-        return _checked(sql, db)
+        return _checked(sql, db, known=len(migrations), table=table)
 
 
 def migrate(
     db: Database,
     *,
     migrations: tuple[Migration, ...] = MIGRATIONS,
+    table: str = VERSIONS_TABLE,
     clock: Callable[[], float] = time.time,
 ) -> list[int]:
-    """Apply the migrations ``db`` lacks, each in its own transaction; the versions applied."""
+    """Apply the migrations ``db`` lacks, each in its own transaction; the versions applied.
+    ``table`` lists the versions applied: a part with tables of its own beside the vault's (the
+    broker) keeps its own list, so that each numbers its migrations without the other's."""
     applied: list[int] = []
     while True:
         with db.transaction() as sql:
             if sql.dialect == "postgresql":
                 sql.one("SELECT pg_advisory_xact_lock(?)", (_PG_MIGRATION_LOCK,))
-            sql.run(_CREATE_VERSIONS)
-            current = _checked(sql, db, known=len(migrations))
+            sql.run(_CREATE_VERSIONS.replace(VERSIONS_TABLE, table))
+            current = _checked(sql, db, known=len(migrations), table=table)
             if current >= len(migrations):
                 return applied
             step = migrations[current]
             for statement in step.statements(sql.dialect):
                 sql.run(statement)
             sql.run(
-                f"INSERT INTO {VERSIONS_TABLE} (version, description, applied_at)"  # noqa: S608
+                f"INSERT INTO {table} (version, description, applied_at)"  # noqa: S608
                 " VALUES (?, ?, ?)",
                 (step.version, step.description, int(clock())),
             )
             applied.append(step.version)
 
 
-def _checked(sql: Sql, db: Database, *, known: int = SCHEMA_VERSION) -> int:
-    if not _has_versions_table(sql):
-        if _has_vault_tables(sql):
+def _checked(
+    sql: Sql, db: Database, *, known: int = SCHEMA_VERSION, table: str = VERSIONS_TABLE
+) -> int:
+    if not _table_exists(sql, table):
+        if table == VERSIONS_TABLE and _has_vault_tables(sql):
             raise StoreError(
                 f"{db.name} holds gtoken vault tables but no {VERSIONS_TABLE} table; gtoken will "
                 "not guess their version",
                 hint="Restore the table from a backup, or move the gtoken_vault_* tables away.",
             )
         return 0
-    row = sql.one(f"SELECT max(version) FROM {VERSIONS_TABLE}")  # noqa: S608
+    row = sql.one(f"SELECT max(version) FROM {table}")  # noqa: S608
     version = int(row[0]) if row is not None and row[0] is not None else 0
     if version > known:
         raise StoreError(
@@ -168,10 +176,6 @@ def _checked(sql: Sql, db: Database, *, known: int = SCHEMA_VERSION) -> int:
             hint="Upgrade gtoken (pip install -U gtoken) wherever this database is used.",
         )
     return version
-
-
-def _has_versions_table(sql: Sql) -> bool:
-    return _table_exists(sql, VERSIONS_TABLE)
 
 
 def _has_vault_tables(sql: Sql) -> bool:

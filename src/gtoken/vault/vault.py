@@ -29,7 +29,7 @@ from gtoken.oauth.token import Token
 from gtoken.refresh import DEFAULT_MIN_TTL, Engine, Grant
 from gtoken.vault import consent, due, rekey
 from gtoken.vault.clients import ClientSecretsArg, load_clients, redirect_uri_for
-from gtoken.vault.database import open_database
+from gtoken.vault.database import Database, open_database
 from gtoken.vault.events import EVENTS, Event, EventKind, Hooks
 from gtoken.vault.grants import VaultGrants, grant_of, lock_for, merge_consent
 from gtoken.vault.idtokens import IdTokenVerifier
@@ -65,7 +65,7 @@ class Vault:
 
     def __init__(
         self,
-        database_url: str | None = None,
+        database_url: str | Database | None = None,
         *,
         client_secrets: ClientSecretsArg | Sequence[ClientSecretsArg] | None = None,
         redirect_uri: str | None = None,
@@ -87,10 +87,17 @@ class Vault:
         application's callback, one of the first client's registered redirect URIs (default: its
         only one). ``keys``: see :mod:`gtoken.vault.keys` (default ``GTOKEN_VAULT_KEYS``); none
         at all is an error. ``migrate_schema``: bring the schema up to date (safe when several
-        processes start at once); when false, an out-of-date schema is an error."""
+        processes start at once); when false, an out-of-date schema is an error.
+
+        ``database_url`` may also be a database already open (:func:`open_database`), for a
+        part that keeps tables of its own beside the vault's in it (the broker); the vault
+        closes it when it closes."""
         self._keyring = vault_keyring(keys, env)
-        url = database_url if database_url is not None else env.get(ENV_DATABASE_URL, "")
-        self._db = open_database(url, max_connections=max_connections, timeout=lock_timeout)
+        if isinstance(database_url, Database):
+            self._db = database_url
+        else:
+            url = database_url if database_url is not None else env.get(ENV_DATABASE_URL, "")
+            self._db = open_database(url, max_connections=max_connections, timeout=lock_timeout)
         try:
             self._open(migrate_schema)
             self._endpoints = endpoints.current(env)
@@ -186,6 +193,22 @@ class Vault:
             f"{len(self._clients) or 'no'} clients; say which one with client=",
             hint="Pass client_secrets= when opening the vault.",
         )
+
+    def add_client(self, client_secrets: ClientSecretsArg) -> ClientSecrets:
+        """Keep another Web application client (its secret sealed) for ``client=`` to name, in
+        this vault and in every process that opens its database; a client already kept is
+        brought up to date. Returns it."""
+        (client,) = load_clients([client_secrets])
+        self._storage.put_client(client)
+        with self._clients_lock:
+            self._clients = self._storage.clients()
+        return client
+
+    def client_ids(self) -> list[str]:
+        """The ids of the clients this vault keeps."""
+        with self._clients_lock:
+            self._clients = self._storage.clients()
+            return sorted(self._clients)
 
     def on(
         self, callback: Callable[[Event], object], *events: EventKind
@@ -487,6 +510,12 @@ class Vault:
         application keeps serving; afterwards the older keys can be dropped. Returns the number
         of rows re-sealed."""
         return rekey.rekey(self._storage)
+
+    def status_counts(self) -> dict[str, int]:
+        """How many connections are in each status (for metrics)."""
+        with self._db.read() as sql:
+            rows = sql.all("SELECT status, count(*) FROM gtoken_vault_connections GROUP BY status")
+        return {str(status): int(count) for status, count in rows}
 
     def key_ids_in_use(self) -> set[str]:
         """The ids of the keys stored values are sealed with."""

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -150,77 +151,62 @@ def _refresh_then_die(url: str, key: bytes, env: dict[str, str], offset: float) 
 def test_a_process_killed_while_refreshing_loses_no_refresh_token(
     emulator: Emulator,
     pg_url: str,
-    web_client: dict[str, Any],
+    open_vault_on: Callable[..., Vault],
     env: dict[str, str],
     vault_key: bytes,
     clock: Clock,
 ) -> None:
-    vault = Vault(pg_url, client_secrets=web_client, keys=[vault_key], env=env, clock=clock)
-    try:
-        connect(emulator, vault, "user-42", "ada@example.com")
-        key = (vault._client_id(None), "user-42")
-        original = vault._storage.get(*key).refresh_token  # type: ignore[union-attr]
-        fork = multiprocessing.get_context("fork")
-        rng = random.Random(42)
-        for n in range(50):
-            # Google takes 5 s to answer the next refresh: long enough to be caught answering.
-            if not emulator.faults():
-                emulator.fault("token", delay=5, count=1)
-            child = fork.Process(
-                target=_refresh_then_die, args=(pg_url, vault_key, env, clock.offset)
-            )
-            child.start()
-            if n % 2 == 0:
-                # Killed while Google answers: the emulator has taken the request (its fault is
-                # used up) and the child holds the lock, waiting.
-                deadline = time.monotonic() + 60
-                while emulator.faults() and time.monotonic() < deadline:
-                    time.sleep(0.005)
-                assert not emulator.faults(), "the child never reached Google"
-                time.sleep(rng.uniform(0.0, 0.05))
-            else:
-                child.join(rng.uniform(0.0, 0.3))  # killed at any moment before that
-            if child.is_alive():
-                os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
-            child.join()
-        emulator.clear_faults()
-        after = vault._storage.get(*key)
-        assert after is not None
-        assert after.status == "active"
-        assert after.refresh_token == original
-        # The refresh token Google holds live is the one stored: it still refreshes, at once (no
-        # lock was left behind).
-        assert vault.token("user-42", min_ttl=10**7).refresh_token == original
-    finally:
-        vault.close()
+    vault = open_vault_on(pg_url)
+    connect(emulator, vault, "user-42", "ada@example.com")
+    key = (vault._client_id(None), "user-42")
+    original = vault._storage.get(*key).refresh_token  # type: ignore[union-attr]
+    fork = multiprocessing.get_context("fork")
+    rng = random.Random(42)
+    for n in range(50):
+        # Google takes 5 s to answer the next refresh: long enough to be caught answering.
+        if not emulator.faults():
+            emulator.fault("token", delay=5, count=1)
+        child = fork.Process(target=_refresh_then_die, args=(pg_url, vault_key, env, clock.offset))
+        child.start()
+        if n % 2 == 0:
+            # Killed while Google answers: the emulator has taken the request (its fault is
+            # used up) and the child holds the lock, waiting.
+            deadline = time.monotonic() + 60
+            while emulator.faults() and time.monotonic() < deadline:
+                time.sleep(0.005)
+            assert not emulator.faults(), "the child never reached Google"
+            time.sleep(rng.uniform(0.0, 0.05))
+        else:
+            child.join(rng.uniform(0.0, 0.3))  # killed at any moment before that
+        if child.is_alive():
+            os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
+        child.join()
+    emulator.clear_faults()
+    after = vault._storage.get(*key)
+    assert after is not None
+    assert after.status == "active"
+    assert after.refresh_token == original
+    # The refresh token Google holds live is the one stored: it still refreshes, at once (no
+    # lock was left behind).
+    assert vault.token("user-42", min_ttl=10**7).refresh_token == original
 
 
 @pytest.mark.postgres
 def test_a_refresh_lock_held_too_long_is_a_passing_failure(
-    emulator: Emulator,
-    pg_url: str,
-    web_client: dict[str, Any],
-    env: dict[str, str],
-    vault_key: bytes,
-    clock: Clock,
+    emulator: Emulator, pg_url: str, open_vault_on: Callable[..., Vault], clock: Clock
 ) -> None:
-    vault = Vault(
-        pg_url, client_secrets=web_client, keys=[vault_key], env=env, clock=clock, lock_timeout=0.5
-    )
-    try:
-        connect(emulator, vault, "user-42", "ada@example.com")
-        before = vault.connection("user-42")
-        clock.advance(2 * 3600)
-        # Another replica holds this connection's refresh lock (stuck behind a slow Google).
-        db = vault._db
-        name = f"refresh:{vault._grants.name}\0{(vault._client_id(None), 'user-42')!r}"
-        with (
-            db.advisory_lock(name, timeout=5),  # type: ignore[attr-defined]
-            pytest.raises(gtoken.TransientError, match="refresh lock"),
-        ):
-            vault.access_token("user-42")
-        assert vault.connection("user-42") == before
-        assert refreshes(emulator) == 0
-        assert vault.access_token("user-42")  # once the lock is free
-    finally:
-        vault.close()
+    vault = open_vault_on(pg_url, lock_timeout=0.5)
+    connect(emulator, vault, "user-42", "ada@example.com")
+    before = vault.connection("user-42")
+    clock.advance(2 * 3600)
+    # Another replica holds this connection's refresh lock (stuck behind a slow Google).
+    db = vault._db
+    name = f"refresh:{vault._grants.name}\0{(vault._client_id(None), 'user-42')!r}"
+    with (
+        db.advisory_lock(name, timeout=5),  # type: ignore[attr-defined]
+        pytest.raises(gtoken.TransientError, match="refresh lock"),
+    ):
+        vault.access_token("user-42")
+    assert vault.connection("user-42") == before
+    assert refreshes(emulator) == 0
+    assert vault.access_token("user-42")  # once the lock is free

@@ -32,64 +32,67 @@ def refreshes(emulator: Emulator) -> int:
     return count
 
 
+@pytest.fixture
 def workers(
-    args: list[list[str]], *, env: dict[str, str], vault_key: bytes, clock: Clock
-) -> list[dict[str, Any]]:
-    """Start one worker process per ``args``, let them all go at once, and collect results."""
-    worker_env = {
-        **os.environ,
-        **env,
-        "GTOKEN_VAULT_KEYS": base64.b64encode(vault_key).decode(),
-        "GTOKEN_TEST_CLOCK_OFFSET": str(clock.offset),
-        "PYTHONPATH": str(ROOT),
-    }
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "tests.vault.worker", *a],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=worker_env,
-            cwd=ROOT,
-        )
-        for a in args
-    ]
-    try:
-        for proc in procs:
-            assert proc.stdout is not None
-            line = proc.stdout.readline()
-            assert line.strip() == "ready", (line, proc.stderr.read() if proc.stderr else "")
-        for proc in procs:
-            assert proc.stdin is not None
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-        results = []
-        for proc in procs:
-            out, err = proc.communicate(timeout=120)
-            assert proc.returncode == 0, err[-3000:]
-            results.append(json.loads(out.strip().splitlines()[-1]))
-        return results
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+    env: dict[str, str], vault_key: bytes, clock: Clock
+) -> Callable[[list[list[str]]], list[dict[str, Any]]]:
+    """Starts one worker process per ``args`` on this test's vault key and clock, lets them all
+    go at once, and collects their results."""
+
+    def run(args: list[list[str]]) -> list[dict[str, Any]]:
+        worker_env = {
+            **os.environ,
+            **env,
+            "GTOKEN_VAULT_KEYS": base64.b64encode(vault_key).decode(),
+            "GTOKEN_TEST_CLOCK_OFFSET": str(clock.offset),
+            "PYTHONPATH": str(ROOT),
+        }
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "tests.vault.worker", *a],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=worker_env,
+                cwd=ROOT,
+            )
+            for a in args
+        ]
+        try:
+            for proc in procs:
+                assert proc.stdout is not None
+                line = proc.stdout.readline()
+                assert line.strip() == "ready", (line, proc.stderr.read() if proc.stderr else "")
+            for proc in procs:
+                assert proc.stdin is not None
+                proc.stdin.write("go\n")
+                proc.stdin.flush()
+            results = []
+            for proc in procs:
+                out, err = proc.communicate(timeout=120)
+                assert proc.returncode == 0, err[-3000:]
+                results.append(json.loads(out.strip().splitlines()[-1]))
+            return results
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+
+    return run
 
 
 def test_3_processes_of_50_threads_cause_one_refresh(
     emulator: Emulator,
     vault: Vault,
     database_url: str,
-    env: dict[str, str],
-    vault_key: bytes,
     clock: Clock,
+    workers: Callable[[list[list[str]]], list[dict[str, Any]]],
 ) -> None:
     connect(emulator, vault, "user-42", "ada@example.com")
     clock.advance(2 * 3600)
-    results = workers(
-        [["storm", database_url, "user-42", "50"]] * 3, env=env, vault_key=vault_key, clock=clock
-    )
+    results = workers([["storm", database_url, "user-42", "50"]] * 3)
     tokens = [t for r in results for t in r["tokens"]]
     assert [e for r in results for e in r["errors"]] == []
     assert len(tokens) == 150
@@ -101,15 +104,14 @@ def test_refresh_due_in_3_replicas_refreshes_each_connection_once(
     emulator: Emulator,
     vault: Vault,
     database_url: str,
-    env: dict[str, str],
-    vault_key: bytes,
     clock: Clock,
+    workers: Callable[[list[list[str]]], list[dict[str, Any]]],
 ) -> None:
     users = [f"user-{n:02}" for n in range(20)]
     for n, user in enumerate(users):
         connect(emulator, vault, user, f"u{n}@example.com")
     clock.advance(3600 - 300)  # all within 10 minutes of expiry
-    results = workers([["due", database_url]] * 3, env=env, vault_key=vault_key, clock=clock)
+    results = workers([["due", database_url]] * 3)
     assert sum(r["claimed"] for r in results) == len(users)
     assert sum(r["refreshed"] for r in results) == len(users)
     assert refreshes(emulator) == len(users)

@@ -8,23 +8,15 @@ import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser
 
 from gtoken.emulator.client import Emulator
-from tests.browser import launch_chromium
 
 # The BROWSER command gtoken runs: hand the URL to the test, which drives Chromium with it.
 HAND_OVER = "import pathlib, sys; pathlib.Path(sys.argv[2]).write_text(sys.argv[1])"
-
-
-@pytest.fixture(scope="module")
-def chromium(chromium_path: Path) -> Iterator[Browser]:
-    with launch_chromium(chromium_path) as browser:
-        yield browser
 
 
 def wait_for(path: Path, timeout: float = 20) -> str:

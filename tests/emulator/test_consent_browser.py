@@ -23,7 +23,6 @@ from tests.browser import (
     LOOPBACK_HEADING,
     ClientSecrets,
     Loopback,
-    launch_chromium,
     open_tab,
     read_form,
 )
@@ -37,12 +36,6 @@ EMAIL = AUTH + "userinfo.email"
 APP_NAME = "Ada's Mail Sorter"
 DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
 PENDING = (428, "authorization_pending", "Precondition Required")
-
-
-@pytest.fixture(scope="module")
-def chromium(chromium_path: Path) -> Iterator[Browser]:
-    with launch_chromium(chromium_path) as browser:
-        yield browser
 
 
 @pytest.fixture

@@ -12,17 +12,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser import LocalServer, launch_chromium, open_tab
+from tests.browser import LocalServer, open_tab
 from tests.webapp.conftest import USER, MailGlance, latest_subjects
 
 GMAIL_READ = "View your email messages and settings"
 GMAIL_METADATA = "View your email message metadata such as labels and headers"
-
-
-@pytest.fixture(scope="module")
-def chromium(chromium_path: Path) -> Iterator[Browser]:
-    with launch_chromium(chromium_path) as browser:
-        yield browser
 
 
 @pytest.fixture

@@ -44,6 +44,15 @@ class ClientSecrets(dict[str, Any]):
         return f"<client_secret.json of {info.get('client_id', '?')}>"
 
 
+def send_page(handler: BaseHTTPRequestHandler, body: bytes) -> None:
+    """Answer ``handler``'s request with the HTML page ``body``."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/html; charset=utf-8")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 class LocalServer:
     """An HTTP server on ``127.0.0.1`` (any free port) answering with ``handler`` in a thread
     while the ``with`` block runs."""
@@ -87,12 +96,7 @@ class Loopback(LocalServer):
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                body = LOOPBACK_PAGE.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                send_page(self, LOOPBACK_PAGE.encode())
 
             def log_message(self, format: str, *args: object) -> None:
                 pass  # the request line carries the code

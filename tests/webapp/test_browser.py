@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser import LocalServer, open_tab
+from tests.browser import LocalServer, open_tab, send_page
 from tests.webapp.conftest import USER, MailGlance, latest_subjects
 
 GMAIL_READ = "View your email messages and settings"
@@ -98,11 +98,7 @@ class AttackerSite(LocalServer):
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                send_page(self, body)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

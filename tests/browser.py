@@ -1,5 +1,6 @@
 """Standing in for the person and the app around a consent: the app's loopback redirect target,
-a browser command for Python's ``webbrowser``, and reading the emulator's HTML forms."""
+a browser command for Python's ``webbrowser``, headless Chromium, and reading the emulator's HTML
+forms."""
 
 from __future__ import annotations
 
@@ -8,12 +9,19 @@ import shlex
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import parse_qsl, urlsplit
+
+from tests import services
+
+if TYPE_CHECKING:  # Playwright is imported by the browser tests only, when they launch one
+    from playwright.sync_api import Browser, Page
 
 #: What the app's loopback page says once the browser arrives.
 LOOPBACK_HEADING = "You may close this window."
@@ -36,7 +44,35 @@ class ClientSecrets(dict[str, Any]):
         return f"<client_secret.json of {info.get('client_id', '?')}>"
 
 
-class Loopback:
+def send_page(handler: BaseHTTPRequestHandler, body: bytes) -> None:
+    """Answer ``handler``'s request with the HTML page ``body``."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/html; charset=utf-8")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+class LocalServer:
+    """An HTTP server on ``127.0.0.1`` (any free port) answering with ``handler`` in a thread
+    while the ``with`` block runs."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.port: int = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+
+class Loopback(LocalServer):
     """An application's redirect target, ``http://127.0.0.1:PORT/``, serving in a thread. It
     remembers the first request that carries ``code`` or ``error`` and sends the browser on to
     ``/done``, as a careful app does, so that the code does not stay in the address bar."""
@@ -60,35 +96,44 @@ class Loopback:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                body = LOOPBACK_PAGE.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                send_page(self, LOOPBACK_PAGE.encode())
 
             def log_message(self, format: str, *args: object) -> None:
                 pass  # the request line carries the code
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
+        super().__init__(Handler)
+        self.url = f"http://127.0.0.1:{self.port}/"
         self.done_url = self.url + "done"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> Loopback:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
 
     def wait(self, timeout: float = 10) -> dict[str, str]:
         """The redirect's query parameters, once the browser has arrived."""
         if not self._arrived.wait(timeout):
             raise TimeoutError(f"no redirect reached {self.url} within {timeout} s")
         return self.params
+
+
+@contextmanager
+def launch_chromium(path: Path) -> Iterator[Browser]:
+    """Headless Chromium (the one at ``path``) driven through Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(path), args=services.CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@contextmanager
+def open_tab(browser: Browser, *, timeout_ms: float) -> Iterator[Page]:
+    """A page in a fresh browser context (no cookies from other tests), waiting at most
+    ``timeout_ms`` for what a test expects of it."""
+    context = browser.new_context(viewport={"width": 900, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(timeout_ms)
+    yield page
+    context.close()
 
 
 _FETCH = (

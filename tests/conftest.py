@@ -13,13 +13,18 @@ import subprocess
 import sys
 from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from gtoken.accounts import Accounts
 from gtoken.emulator.client import Emulator
 from tests import services
+from tests.browser import launch_chromium
 from tests.support import Clock, no_wait
+
+if TYPE_CHECKING:  # Playwright is imported when a browser test launches Chromium
+    from playwright.sync_api import Browser
 
 STRICT = os.environ.get("GTOKEN_TEST_STRICT") == "1"
 _unavailable: dict[str, str] = {}
@@ -172,3 +177,10 @@ def chromium_path() -> Path:
         unavailable("Chromium", "no chromium on PATH (apt-get install chromium)")
     assert path is not None
     return path
+
+
+@pytest.fixture(scope="module")
+def chromium(chromium_path: Path) -> Iterator[Browser]:
+    """Headless Chromium, one per test module."""
+    with launch_chromium(chromium_path) as browser:
+        yield browser

@@ -8,27 +8,15 @@ import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from gtoken.emulator.client import Emulator
-from tests import services
 
 # The BROWSER command gtoken runs: hand the URL to the test, which drives Chromium with it.
 HAND_OVER = "import pathlib, sys; pathlib.Path(sys.argv[2]).write_text(sys.argv[1])"
-
-
-@pytest.fixture(scope="module")
-def chromium(chromium_path: Path) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium_path), args=services.CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
 
 
 def wait_for(path: Path, timeout: float = 20) -> str:

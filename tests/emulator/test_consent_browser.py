@@ -16,11 +16,16 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from gtoken.emulator.client import Emulator
-from tests import services
-from tests.browser import LOOPBACK_HEADING, ClientSecrets, Loopback, read_form
+from tests.browser import (
+    LOOPBACK_HEADING,
+    ClientSecrets,
+    Loopback,
+    open_tab,
+    read_form,
+)
 from tests.support import exchange, pkce_pair, refresh
 
 AUTH = "https://www.googleapis.com/auth/"
@@ -33,23 +38,10 @@ DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
 PENDING = (428, "authorization_pending", "Precondition Required")
 
 
-@pytest.fixture(scope="module")
-def chromium(chromium_path: Path) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium_path), args=services.CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def page(chromium: Browser) -> Iterator[Page]:
-    context = chromium.new_context(viewport={"width": 900, "height": 900})
-    tab = context.new_page()
-    tab.set_default_timeout(10_000)
-    yield tab
-    context.close()
+    with open_tab(chromium, timeout_ms=10_000) as tab:
+        yield tab
 
 
 class Login:

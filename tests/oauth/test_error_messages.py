@@ -22,6 +22,55 @@ EMAIL = "https://www.googleapis.com/auth/userinfo.email"
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 SECRET = "ya29.a0AfB_byC1x2Y3z4ExampleAccessTokenValue0123456789"
 
+# A refused refresh with nothing pointing to Testing status, Gmail scopes or a passed time
+# limit: only the causes every refresh token shares.
+REFRESH_REFUSED_USUAL_CAUSES = (
+    errors.InvalidGrant,
+    False,
+    ("invalid_grant", None, None),
+    (
+        "Google refused the refresh token: the account needs consent again. Google answered "
+        "HTTP 400, invalid_grant. Likely causes: (1) the user removed this app's access "
+        "(Google Account > Security > Third-party connections); (2) the refresh token was "
+        "not used for 6 months; (3) more than 100 refresh tokens were issued to this client "
+        "for this Google account, and Google dropped the oldest."
+    ),
+    "Sign in again to give consent (for example: gtoken login).",
+)
+
+# A refused device code, whatever else the body carries.
+DEVICE_CODE_REFUSED = (
+    errors.InvalidGrant,
+    False,
+    ("invalid_grant", None, None),
+    (
+        "Google refused the device code. Google answered HTTP 400, invalid_grant. Likely "
+        "causes: (1) the device code was already used or has expired."
+    ),
+    "Start the device sign-in again.",
+)
+
+# A JSON error body whose "error" is no error code: it is not repeated back.
+NO_ERROR_CODE = (
+    errors.OAuthError,
+    False,
+    (None, None, None),
+    (
+        "Google refused the request. Google answered HTTP 400 with a JSON body without an "
+        "error code."
+    ),
+    "Check the message above; if it persists, report it with this message.",
+)
+
+# invalid_request with no description worth showing.
+MALFORMED_WITHOUT_DESCRIPTION = (
+    errors.InvalidRequest,
+    False,
+    ("invalid_request", None, None),
+    "Google refused the request as malformed. Google answered HTTP 400, invalid_request.",
+    "Check the message above; if it persists, report it with this message.",
+)
+
 CASES: list[tuple[Any, ...]] = [
     (
         "refresh-revoked-gmail",
@@ -69,17 +118,7 @@ CASES: list[tuple[Any, ...]] = [
         400,
         '{"error": "invalid_grant"}',
         {"request": "refresh_token", "scopes": frozenset({EMAIL, "openid"})},
-        errors.InvalidGrant,
-        False,
-        ("invalid_grant", None, None),
-        (
-            "Google refused the refresh token: the account needs consent again. Google answered "
-            "HTTP 400, invalid_grant. Likely causes: (1) the user removed this app's access "
-            "(Google Account > Security > Third-party connections); (2) the refresh token was "
-            "not used for 6 months; (3) more than 100 refresh tokens were issued to this client "
-            "for this Google account, and Google dropped the oldest."
-        ),
-        "Sign in again to give consent (for example: gtoken login).",
+        *REFRESH_REFUSED_USUAL_CAUSES,
     ),
     (
         "refresh-time-limit-passed",
@@ -116,17 +155,7 @@ CASES: list[tuple[Any, ...]] = [
             "refresh_token_expires_at": T0,
             "now": T0 - timedelta(seconds=1),
         },
-        errors.InvalidGrant,
-        False,
-        ("invalid_grant", None, None),
-        (
-            "Google refused the refresh token: the account needs consent again. Google answered "
-            "HTTP 400, invalid_grant. Likely causes: (1) the user removed this app's access "
-            "(Google Account > Security > Third-party connections); (2) the refresh token was "
-            "not used for 6 months; (3) more than 100 refresh tokens were issued to this client "
-            "for this Google account, and Google dropped the oldest."
-        ),
-        "Sign in again to give consent (for example: gtoken login).",
+        *REFRESH_REFUSED_USUAL_CAUSES,
     ),
     (
         "refresh-time-limit-no-now",
@@ -342,14 +371,7 @@ CASES: list[tuple[Any, ...]] = [
         400,
         '{"error": "invalid_grant"}',
         {"request": "device_code"},
-        errors.InvalidGrant,
-        False,
-        ("invalid_grant", None, None),
-        (
-            "Google refused the device code. Google answered HTTP 400, invalid_grant. Likely "
-            "causes: (1) the device code was already used or has expired."
-        ),
-        "Start the device sign-in again.",
+        *DEVICE_CODE_REFUSED,
     ),
     (
         "jwt-unauthorized",
@@ -792,28 +814,14 @@ CASES: list[tuple[Any, ...]] = [
         400,
         '{"error": "' + "e" * 65 + '"}',
         {},
-        errors.OAuthError,
-        False,
-        (None, None, None),
-        (
-            "Google refused the request. Google answered HTTP 400 with a JSON body without an "
-            "error code."
-        ),
-        "Check the message above; if it persists, report it with this message.",
+        *NO_ERROR_CODE,
     ),
     (
         "code-secret-like",
         400,
         '{"error": "' + SECRET + '"}',
         {},
-        errors.OAuthError,
-        False,
-        (None, None, None),
-        (
-            "Google refused the request. Google answered HTTP 400 with a JSON body without an "
-            "error code."
-        ),
-        "Check the message above; if it persists, report it with this message.",
+        *NO_ERROR_CODE,
     ),
     (
         "description-spaces",
@@ -834,22 +842,14 @@ CASES: list[tuple[Any, ...]] = [
         400,
         '{"error": "invalid_request", "error_description": "   "}',
         {},
-        errors.InvalidRequest,
-        False,
-        ("invalid_request", None, None),
-        "Google refused the request as malformed. Google answered HTTP 400, invalid_request.",
-        "Check the message above; if it persists, report it with this message.",
+        *MALFORMED_WITHOUT_DESCRIPTION,
     ),
     (
         "description-not-text",
         400,
         '{"error": "invalid_request", "error_description": 42}',
         {},
-        errors.InvalidRequest,
-        False,
-        ("invalid_request", None, None),
-        "Google refused the request as malformed. Google answered HTTP 400, invalid_request.",
-        "Check the message above; if it persists, report it with this message.",
+        *MALFORMED_WITHOUT_DESCRIPTION,
     ),
     (
         "description-long",
@@ -896,14 +896,7 @@ CASES: list[tuple[Any, ...]] = [
         400,
         '{"error": "invalid_grant", "error_subtype": "in valid"}',
         {"request": "device_code"},
-        errors.InvalidGrant,
-        False,
-        ("invalid_grant", None, None),
-        (
-            "Google refused the device code. Google answered HTTP 400, invalid_grant. Likely "
-            "causes: (1) the device code was already used or has expired."
-        ),
-        "Start the device sign-in again.",
+        *DEVICE_CODE_REFUSED,
     ),
 ]
 

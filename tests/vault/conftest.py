@@ -5,6 +5,7 @@ server)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -72,30 +73,33 @@ def web_client(emulator: Emulator) -> dict[str, Any]:
 
 
 @pytest.fixture
-def open_vault(
-    database_url: str,
-    web_client: dict[str, Any],
-    vault_key: bytes,
-    env: dict[str, str],
-    clock: Clock,
+def open_vault_on(
+    web_client: dict[str, Any], vault_key: bytes, env: dict[str, str], clock: Clock
 ) -> Iterator[Callable[..., Vault]]:
-    """Opens vaults on the test's database (closed at the end)."""
+    """Opens vaults on the database its first argument names, closed at the end: a test asks for
+    that database's fixture before this one, so that the vaults close before it goes."""
     opened: list[Vault] = []
 
-    def make(**options: Any) -> Vault:
+    def make(database_url: str, **options: Any) -> Vault:
         options.setdefault("client_secrets", web_client)
         options.setdefault("redirect_uri", CALLBACK)
         options.setdefault("keys", [vault_key])
         options.setdefault("env", env)
         options.setdefault("transport", no_wait)
         options.setdefault("clock", clock)
-        vault = Vault(options.pop("database_url", database_url), **options)
+        vault = Vault(database_url, **options)
         opened.append(vault)
         return vault
 
     yield make
     for vault in opened:
         vault.close()
+
+
+@pytest.fixture
+def open_vault(database_url: str, open_vault_on: Callable[..., Vault]) -> Callable[..., Vault]:
+    """Opens vaults on the test's database (closed at the end)."""
+    return functools.partial(open_vault_on, database_url)
 
 
 @pytest.fixture

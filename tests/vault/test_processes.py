@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,64 +32,67 @@ def refreshes(emulator: Emulator) -> int:
     return count
 
 
+@pytest.fixture
 def workers(
-    args: list[list[str]], *, env: dict[str, str], vault_key: bytes, clock: Clock
-) -> list[dict[str, Any]]:
-    """Start one worker process per ``args``, let them all go at once, and collect results."""
-    worker_env = {
-        **os.environ,
-        **env,
-        "GTOKEN_VAULT_KEYS": base64.b64encode(vault_key).decode(),
-        "GTOKEN_TEST_CLOCK_OFFSET": str(clock.offset),
-        "PYTHONPATH": str(ROOT),
-    }
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "tests.vault.worker", *a],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=worker_env,
-            cwd=ROOT,
-        )
-        for a in args
-    ]
-    try:
-        for proc in procs:
-            assert proc.stdout is not None
-            line = proc.stdout.readline()
-            assert line.strip() == "ready", (line, proc.stderr.read() if proc.stderr else "")
-        for proc in procs:
-            assert proc.stdin is not None
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-        results = []
-        for proc in procs:
-            out, err = proc.communicate(timeout=120)
-            assert proc.returncode == 0, err[-3000:]
-            results.append(json.loads(out.strip().splitlines()[-1]))
-        return results
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+    env: dict[str, str], vault_key: bytes, clock: Clock
+) -> Callable[[list[list[str]]], list[dict[str, Any]]]:
+    """Starts one worker process per ``args`` on this test's vault key and clock, lets them all
+    go at once, and collects their results."""
+
+    def run(args: list[list[str]]) -> list[dict[str, Any]]:
+        worker_env = {
+            **os.environ,
+            **env,
+            "GTOKEN_VAULT_KEYS": base64.b64encode(vault_key).decode(),
+            "GTOKEN_TEST_CLOCK_OFFSET": str(clock.offset),
+            "PYTHONPATH": str(ROOT),
+        }
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "tests.vault.worker", *a],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=worker_env,
+                cwd=ROOT,
+            )
+            for a in args
+        ]
+        try:
+            for proc in procs:
+                assert proc.stdout is not None
+                line = proc.stdout.readline()
+                assert line.strip() == "ready", (line, proc.stderr.read() if proc.stderr else "")
+            for proc in procs:
+                assert proc.stdin is not None
+                proc.stdin.write("go\n")
+                proc.stdin.flush()
+            results = []
+            for proc in procs:
+                out, err = proc.communicate(timeout=120)
+                assert proc.returncode == 0, err[-3000:]
+                results.append(json.loads(out.strip().splitlines()[-1]))
+            return results
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+
+    return run
 
 
 def test_3_processes_of_50_threads_cause_one_refresh(
     emulator: Emulator,
     vault: Vault,
     database_url: str,
-    env: dict[str, str],
-    vault_key: bytes,
     clock: Clock,
+    workers: Callable[[list[list[str]]], list[dict[str, Any]]],
 ) -> None:
     connect(emulator, vault, "user-42", "ada@example.com")
     clock.advance(2 * 3600)
-    results = workers(
-        [["storm", database_url, "user-42", "50"]] * 3, env=env, vault_key=vault_key, clock=clock
-    )
+    results = workers([["storm", database_url, "user-42", "50"]] * 3)
     tokens = [t for r in results for t in r["tokens"]]
     assert [e for r in results for e in r["errors"]] == []
     assert len(tokens) == 150
@@ -100,15 +104,14 @@ def test_refresh_due_in_3_replicas_refreshes_each_connection_once(
     emulator: Emulator,
     vault: Vault,
     database_url: str,
-    env: dict[str, str],
-    vault_key: bytes,
     clock: Clock,
+    workers: Callable[[list[list[str]]], list[dict[str, Any]]],
 ) -> None:
     users = [f"user-{n:02}" for n in range(20)]
     for n, user in enumerate(users):
         connect(emulator, vault, user, f"u{n}@example.com")
     clock.advance(3600 - 300)  # all within 10 minutes of expiry
-    results = workers([["due", database_url]] * 3, env=env, vault_key=vault_key, clock=clock)
+    results = workers([["due", database_url]] * 3)
     assert sum(r["claimed"] for r in results) == len(users)
     assert sum(r["refreshed"] for r in results) == len(users)
     assert refreshes(emulator) == len(users)
@@ -150,77 +153,62 @@ def _refresh_then_die(url: str, key: bytes, env: dict[str, str], offset: float) 
 def test_a_process_killed_while_refreshing_loses_no_refresh_token(
     emulator: Emulator,
     pg_url: str,
-    web_client: dict[str, Any],
+    open_vault_on: Callable[..., Vault],
     env: dict[str, str],
     vault_key: bytes,
     clock: Clock,
 ) -> None:
-    vault = Vault(pg_url, client_secrets=web_client, keys=[vault_key], env=env, clock=clock)
-    try:
-        connect(emulator, vault, "user-42", "ada@example.com")
-        key = (vault._client_id(None), "user-42")
-        original = vault._storage.get(*key).refresh_token  # type: ignore[union-attr]
-        fork = multiprocessing.get_context("fork")
-        rng = random.Random(42)
-        for n in range(50):
-            # Google takes 5 s to answer the next refresh: long enough to be caught answering.
-            if not emulator.faults():
-                emulator.fault("token", delay=5, count=1)
-            child = fork.Process(
-                target=_refresh_then_die, args=(pg_url, vault_key, env, clock.offset)
-            )
-            child.start()
-            if n % 2 == 0:
-                # Killed while Google answers: the emulator has taken the request (its fault is
-                # used up) and the child holds the lock, waiting.
-                deadline = time.monotonic() + 60
-                while emulator.faults() and time.monotonic() < deadline:
-                    time.sleep(0.005)
-                assert not emulator.faults(), "the child never reached Google"
-                time.sleep(rng.uniform(0.0, 0.05))
-            else:
-                child.join(rng.uniform(0.0, 0.3))  # killed at any moment before that
-            if child.is_alive():
-                os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
-            child.join()
-        emulator.clear_faults()
-        after = vault._storage.get(*key)
-        assert after is not None
-        assert after.status == "active"
-        assert after.refresh_token == original
-        # The refresh token Google holds live is the one stored: it still refreshes, at once (no
-        # lock was left behind).
-        assert vault.token("user-42", min_ttl=10**7).refresh_token == original
-    finally:
-        vault.close()
+    vault = open_vault_on(pg_url)
+    connect(emulator, vault, "user-42", "ada@example.com")
+    key = (vault._client_id(None), "user-42")
+    original = vault._storage.get(*key).refresh_token  # type: ignore[union-attr]
+    fork = multiprocessing.get_context("fork")
+    rng = random.Random(42)
+    for n in range(50):
+        # Google takes 5 s to answer the next refresh: long enough to be caught answering.
+        if not emulator.faults():
+            emulator.fault("token", delay=5, count=1)
+        child = fork.Process(target=_refresh_then_die, args=(pg_url, vault_key, env, clock.offset))
+        child.start()
+        if n % 2 == 0:
+            # Killed while Google answers: the emulator has taken the request (its fault is
+            # used up) and the child holds the lock, waiting.
+            deadline = time.monotonic() + 60
+            while emulator.faults() and time.monotonic() < deadline:
+                time.sleep(0.005)
+            assert not emulator.faults(), "the child never reached Google"
+            time.sleep(rng.uniform(0.0, 0.05))
+        else:
+            child.join(rng.uniform(0.0, 0.3))  # killed at any moment before that
+        if child.is_alive():
+            os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
+        child.join()
+    emulator.clear_faults()
+    after = vault._storage.get(*key)
+    assert after is not None
+    assert after.status == "active"
+    assert after.refresh_token == original
+    # The refresh token Google holds live is the one stored: it still refreshes, at once (no
+    # lock was left behind).
+    assert vault.token("user-42", min_ttl=10**7).refresh_token == original
 
 
 @pytest.mark.postgres
 def test_a_refresh_lock_held_too_long_is_a_passing_failure(
-    emulator: Emulator,
-    pg_url: str,
-    web_client: dict[str, Any],
-    env: dict[str, str],
-    vault_key: bytes,
-    clock: Clock,
+    emulator: Emulator, pg_url: str, open_vault_on: Callable[..., Vault], clock: Clock
 ) -> None:
-    vault = Vault(
-        pg_url, client_secrets=web_client, keys=[vault_key], env=env, clock=clock, lock_timeout=0.5
-    )
-    try:
-        connect(emulator, vault, "user-42", "ada@example.com")
-        before = vault.connection("user-42")
-        clock.advance(2 * 3600)
-        # Another replica holds this connection's refresh lock (stuck behind a slow Google).
-        db = vault._db
-        name = f"refresh:{vault._grants.name}\0{(vault._client_id(None), 'user-42')!r}"
-        with (
-            db.advisory_lock(name, timeout=5),  # type: ignore[attr-defined]
-            pytest.raises(gtoken.TransientError, match="refresh lock"),
-        ):
-            vault.access_token("user-42")
-        assert vault.connection("user-42") == before
-        assert refreshes(emulator) == 0
-        assert vault.access_token("user-42")  # once the lock is free
-    finally:
-        vault.close()
+    vault = open_vault_on(pg_url, lock_timeout=0.5)
+    connect(emulator, vault, "user-42", "ada@example.com")
+    before = vault.connection("user-42")
+    clock.advance(2 * 3600)
+    # Another replica holds this connection's refresh lock (stuck behind a slow Google).
+    db = vault._db
+    name = f"refresh:{vault._grants.name}\0{(vault._client_id(None), 'user-42')!r}"
+    with (
+        db.advisory_lock(name, timeout=5),  # type: ignore[attr-defined]
+        pytest.raises(gtoken.TransientError, match="refresh lock"),
+    ):
+        vault.access_token("user-42")
+    assert vault.connection("user-42") == before
+    assert refreshes(emulator) == 0
+    assert vault.access_token("user-42")  # once the lock is free

@@ -246,9 +246,9 @@ def test_rekey_while_20_threads_read(
     assert [only_new.access_token(u) for u in users] == [tokens[u] for u in users]
 
 
-def test_import_of_a_hand_written_table(
-    emulator: Emulator, vault: Vault, web_client: dict[str, Any], clock: Clock
-) -> None:
+def ada_refresh_token(emulator: Emulator, web_client: dict[str, Any]) -> str:
+    """A refresh token for Gmail read access that Ada gave the app outside any vault, as an
+    existing app's table holds it."""
     emulator.create_user("ada@example.com")
     emulator.consent_auto(email="ada@example.com")
     answer = login(
@@ -258,7 +258,15 @@ def test_import_of_a_hand_written_table(
         redirect_uri=CALLBACK,
         access_type="offline",
     )
-    assert vault.import_refresh_tokens([("user-42", answer["refresh_token"])]) == (1, 0)
+    refresh_token: str = answer["refresh_token"]
+    return refresh_token
+
+
+def test_import_of_a_hand_written_table(
+    emulator: Emulator, vault: Vault, web_client: dict[str, Any], clock: Clock
+) -> None:
+    refresh_token = ada_refresh_token(emulator, web_client)
+    assert vault.import_refresh_tokens([("user-42", refresh_token)]) == (1, 0)
     token = vault.access_token("user-42", scopes=["gmail.readonly"])
     assert token
     conn = vault.connection("user-42")
@@ -296,19 +304,11 @@ def test_the_commands(
     again = run_gtoken("vault", "migrate", env=cli_env)
     assert again.returncode == 0, again.stderr
     assert "nothing to do" in again.stderr
-    emulator.create_user("ada@example.com")
-    emulator.consent_auto(email="ada@example.com")
-    answer = login(
-        emulator,
-        web_client,
-        "https://www.googleapis.com/auth/gmail.readonly",
-        redirect_uri=CALLBACK,
-        access_type="offline",
-    )
+    refresh_token = ada_refresh_token(emulator, web_client)
     secrets_file = tmp_path / "client_secret.json"
     secrets_file.write_text(__import__("json").dumps(web_client))
     table = tmp_path / "tokens.csv"
-    table.write_text(f"user_id,refresh_token\nuser-42,{answer['refresh_token']}\n")
+    table.write_text(f"user_id,refresh_token\nuser-42,{refresh_token}\n")
     imported = run_gtoken(
         "vault", "import", str(table), "--client-secrets", str(secrets_file), env=cli_env
     )

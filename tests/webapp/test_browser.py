@@ -5,38 +5,24 @@ the grant at Google, and reconnects from the "Reconnect" link the app shows inst
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests import services
+from tests.browser import LocalServer, open_tab, send_page
 from tests.webapp.conftest import USER, MailGlance, latest_subjects
 
 GMAIL_READ = "View your email messages and settings"
 GMAIL_METADATA = "View your email message metadata such as labels and headers"
 
 
-@pytest.fixture(scope="module")
-def chromium(chromium_path: Path) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium_path), args=services.CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def page(chromium: Browser) -> Iterator[Page]:
-    context = chromium.new_context(viewport={"width": 900, "height": 900})
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
-    yield tab
-    context.close()
+    with open_tab(chromium, timeout_ms=15_000) as tab:
+        yield tab
 
 
 def consent(page: Page, *, untick: str | None = None) -> None:
@@ -99,7 +85,7 @@ def test_connect_read_lose_the_grant_and_reconnect(
     expect(page.get_by_text("Previews are off")).to_have_count(0)
 
 
-class AttackerSite:
+class AttackerSite(LocalServer):
     """Another web site (``http://localhost:PORT``, a different site from ``127.0.0.1`` to a
     browser) whose page makes the visitor's browser post a form to ``action`` at once."""
 
@@ -112,27 +98,13 @@ class AttackerSite:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                send_page(self, body)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://localhost:{self._server.server_address[1]}/"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> AttackerSite:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
+        super().__init__(Handler)
+        self.url = f"http://localhost:{self.port}/"
 
 
 @pytest.mark.browser

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import secrets
 import socket
 import subprocess
 import sys
@@ -26,25 +25,12 @@ from gtoken.broker.settings import Settings
 from gtoken.emulator.client import Emulator, EmulatorError
 from gtoken.store import new_key
 from tests.support import Clock, no_wait
-from tests.vault.conftest import with_search_path
+from tests.vault.conftest import pg_schema_url
+
+__all__ = ["pg_schema_url"]  # the vault tests' fixture: a schema of its own per test
 
 APP = "https://app.example.com"
 RETURN_URL = APP + "/connected?from=gtoken"
-
-
-@pytest.fixture
-def pg_schema_url(postgres_url: str) -> Iterator[str]:
-    """A URL on the test PostgreSQL whose tables land in a new, empty schema (dropped after)."""
-    import psycopg
-
-    schema = f"gtoken_test_{secrets.token_hex(6)}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield with_search_path(postgres_url, schema)
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -11,7 +11,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Literal, get_args
 
 from gtoken.errors import TransientError
@@ -68,7 +68,7 @@ class AuditEntry:
 @dataclass(frozen=True)
 class Session:
     who: str
-    csrf: str
+    csrf: str = field(repr=False)  # a form secret: never in a repr or a log
     expires_at: int
 
 
